@@ -1,0 +1,59 @@
+"""Every path, URL pattern, default and name the project uses, in one place.
+
+Other modules import from here instead of spelling out a path, a bucket or a bound, so a
+change of city, snapshot or price window is one edit (or one parameter) away.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+RUNS_DIR = Path(os.environ.get("AIRBNB_RUNS_DIR", PROJECT_ROOT / "runs"))
+DATA_CACHE_DIR = Path(os.environ.get("AIRBNB_DATA_DIR", PROJECT_ROOT / "data" / "raw"))
+
+#: Environment variable that points at a local listings file (takes precedence over cache).
+LISTINGS_ENV = "AIRBNB_LISTINGS"
+
+#: Inside Airbnb publishes each city under country/region/city/date; the summary file sits in
+#: `visualisations/`, the detailed one in `data/`. The article's http:// URL is dead: https only.
+INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{region}/{city}/{snapshot}/visualisations/listings.csv"
+
+
+@dataclass(frozen=True)
+class City:
+    """Where a city lives on Inside Airbnb and where its centre is (for distance features)."""
+
+    name: str
+    region: str
+    centre_lat: float
+    centre_lon: float
+
+
+#: Amsterdam's centre is Dam Square.
+CITIES: dict[str, City] = {
+    "amsterdam": City("amsterdam", "the-netherlands/north-holland", 52.373056, 4.892778),
+}
+DEFAULT_CITY = "amsterdam"
+DEFAULT_SNAPSHOT = "2021-07-04"
+
+#: Listings priced outside [MIN_PRICE, MAX_PRICE) are dropped before training.
+MIN_PRICE = 25.0
+MAX_PRICE = 500.0
+
+#: Columns a brand-new host cannot know yet; they leak the listing's history into the model.
+REVIEW_COLUMNS = ("number_of_reviews", "reviews_per_month", "last_review", "number_of_reviews_ltm")
+
+SEED = 42
+TARGET = "price"
+
+#: Registry defaults. The bucket is never hard-coded: it comes from a parameter or this variable.
+MODEL_NAME = "amsterdam-price"
+MODEL_STORE_ENV = "AIRBNB_MODEL_STORE"
+DEFAULT_LOCAL_STORE = PROJECT_ROOT / "models"
+
+#: The Jupyter kernel `make setup` registers and papermill runs notebooks with.
+KERNEL_NAME = "airbnb-price"

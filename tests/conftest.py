@@ -1,0 +1,26 @@
+"""Shared fixtures. The real listings come from AIRBNB_LISTINGS (set by .ci/run) or the
+shared data folder beside the repo; a missing file fails loudly instead of skipping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from airbnb_price import config
+
+SHARED_DATA = config.PROJECT_ROOT.parent / "shared" / "data" / "amsterdam"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    assert SHARED_DATA.is_dir(), f"tests need the shared data folder at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def listings_path(shared_data: Path) -> Path:
+    path = Path(os.environ.get(config.LISTINGS_ENV) or shared_data / "2021-07-04" / "listings.csv")
+    assert path.is_file(), f"tests need the 2021-07-04 listings at {path} (set {config.LISTINGS_ENV})"
+    return path

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from airbnb_price import config, data
+
+HEADER = ("id,name,host_id,host_name,neighbourhood_group,neighbourhood,latitude,longitude,"
+          "room_type,price,minimum_nights,number_of_reviews,last_review,reviews_per_month,"
+          "calculated_host_listings_count,availability_365")
+ROW = "1,Nice,2,Ann,,Centrum-West,52.37,4.89,Private room,{price},3,10,2020-01-01,0.5,1,100"
+
+
+def write(tmp_path: Path, text: str, name: str = "listings.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def good_csv(rows: int = 3, price: str = "120") -> str:
+    return "\n".join([HEADER] + [ROW.format(price=price)] * rows) + "\n"
+
+
+def test_valid_file_loads_with_checksum(tmp_path):
+    loaded = data.load_listings(write(tmp_path, good_csv()))
+    assert loaded.rows == 3 and loaded.layout == "summary"
+    assert len(loaded.sha256) == 64
+    assert loaded.frame["price"].tolist() == [120.0] * 3
+
+
+def test_missing_column_is_named(tmp_path):
+    text = good_csv().replace("availability_365", "avail")
+    with pytest.raises(data.SchemaError, match=r"listings.csv.*missing.*availability_365"):
+        data.load_listings(write(tmp_path, text))
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(data.SchemaError, match=r"listings.csv: file is empty"):
+        data.load_listings(write(tmp_path, ""))
+
+
+def test_header_only(tmp_path):
+    with pytest.raises(data.SchemaError, match="header but no rows"):
+        data.load_listings(write(tmp_path, HEADER + "\n"))
+
+
+def test_truncated_row_names_column_and_count(tmp_path):
+    text = good_csv()[:-30]  # cut inside the last row: its trailing fields are gone
+    with pytest.raises(data.SchemaError, match=r"'availability_365': 1 rows are blank"):
+        data.load_listings(write(tmp_path, text))
+
+
+def test_truncated_inside_quotes(tmp_path):
+    text = good_csv() + '5,"Unclosed name'
+    with pytest.raises(data.SchemaError, match=r"listings.csv: not a readable CSV"):
+        data.load_listings(write(tmp_path, text))
+
+
+def test_wrong_delimiter(tmp_path):
+    text = good_csv().replace(",", ";")
+    with pytest.raises(data.SchemaError, match=r"delimiter"):
+        data.load_listings(write(tmp_path, text))
+
+
+def test_non_numeric_price_counts_rows(tmp_path):
+    text = good_csv(rows=2) + ROW.format(price="cheap") + "\n" + ROW.format(price="n/a") + "\n"
+    with pytest.raises(data.SchemaError, match=r"'price': 2 rows are not a number \(e.g. 'cheap'\)"):
+        data.load_listings(write(tmp_path, text))
+
+
+def test_latitude_out_of_range(tmp_path):
+    text = good_csv(rows=1) + ROW.format(price="1").replace("52.37", "152.37") + "\n"
+    with pytest.raises(data.SchemaError, match=r"'latitude': 1 rows outside"):
+        data.load_listings(write(tmp_path, text))
+
+
+def test_corrupt_gzip(tmp_path):
+    path = tmp_path / "listings.csv.gz"
+    path.write_bytes(gzip.compress(good_csv().encode())[:40])
+    with pytest.raises(data.SchemaError, match=r"listings.csv.gz"):
+        data.load_listings(path)
+
+
+def test_parse_price_both_forms():
+    parsed = data.parse_price(pd.Series(["120", "$1,234.00", " $80.50 ", None, "abc"]))
+    assert parsed.iloc[:3].tolist() == [120.0, 1234.0, 80.5]
+    assert parsed.iloc[3:].isna().all()
+
+
+def test_resolution_order(tmp_path):
+    arg, env = write(tmp_path, good_csv(), "arg.csv"), write(tmp_path, good_csv(), "env.csv")
+    environ = {config.LISTINGS_ENV: str(env)}
+    assert data.resolve_source(arg, environ=environ).origin == "argument"
+    assert data.resolve_source(None, environ=environ).path == env
+    cached = data.cache_path("amsterdam", "2021-07-04", tmp_path / "cache")
+    cached.parent.mkdir(parents=True)
+    cached.write_text(good_csv())
+    source = data.resolve_source(None, environ={}, cache_dir=tmp_path / "cache")
+    assert (source.origin, source.path) == ("cache", cached)
+
+
+def test_missing_explicit_file_is_named(tmp_path):
+    with pytest.raises(data.DataSourceError, match=r"nope.csv \(from argument\) does not exist"):
+        data.resolve_source(tmp_path / "nope.csv", environ={})
+
+
+def test_offline_without_cache_says_what_was_tried(tmp_path, monkeypatch):
+    # Port 9 (discard) on loopback refuses at once: a download that cannot succeed.
+    monkeypatch.setattr(config, "INSIDE_AIRBNB_URL", "http://127.0.0.1:9/{region}/{city}/{snapshot}.csv")
+    with pytest.raises(data.DataSourceError) as err:
+        data.resolve_source(None, environ={}, cache_dir=tmp_path)
+    message = str(err.value)
+    for expected in ("AIRBNB_LISTINGS: not set", "cache:", "download of http://127.0.0.1:9",
+                     "--listings PATH"):
+        assert expected in message
+    assert not list(tmp_path.rglob("*.part")), "a failed download must not leave a partial file"
+
+
+def test_download_from_local_server(tmp_path, monkeypatch):
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "srv").mkdir()
+    write(tmp_path / "srv", good_csv(), "listings.csv")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=tmp_path / "srv")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/listings.csv"
+        source = data.resolve_source(url, environ={}, cache_dir=tmp_path / "cache")
+    finally:
+        server.shutdown()
+    assert source.origin == "argument" and source.url == url
+    assert data.load_listings(source).rows == 3
+
+
+def test_cleaning_counts_on_real_file(listings_path):
+    loaded = data.load_listings(listings_path)
+    assert loaded.sha256 == "fd2b36e988db41dfa6531d2584fbf5e93ad212a58451be29f4956d5c0794f4a1"
+    cleaned, report = data.clean(loaded.frame)
+    removed = dict(zip(report["rule"], report["rows_removed"]))
+    assert removed == {"drop_review_columns": 0, "drop_missing_price": 0, "drop_price_outliers": 288}
+    assert len(cleaned) == 16_724 - 288
+    assert not {"number_of_reviews", "reviews_per_month"} & set(cleaned.columns)
+    assert cleaned["price"].between(25, 500, inclusive="left").all()
+
+
+def test_price_bounds_are_parameters(listings_path):
+    loaded = data.load_listings(listings_path)
+    cleaned, _ = data.clean(loaded.frame, data.default_rules(min_price=50, max_price=300))
+    assert cleaned["price"].min() >= 50 and cleaned["price"].max() < 300
+
+
+def test_newer_layout_blank_prices_are_counted(shared_data):
+    loaded = data.load_listings(shared_data / "2024-09-05" / "listings.csv")
+    assert loaded.layout == "summary_ltm"
+    _, report = data.clean(loaded.frame)
+    assert report.set_index("rule").loc["drop_missing_price", "rows_removed"] == 3790
+
+
+def test_detailed_layout_dollar_prices(shared_data):
+    loaded = data.load_listings(shared_data / "2022-01-07" / "listings.csv.gz")
+    assert loaded.layout == "detailed" and loaded.rows == 5597
+    assert loaded.frame["price"].notna().all() and loaded.frame["price"].dtype == float
+    assert loaded.frame["neighbourhood"].nunique() == 22
+
+
+def test_unknown_rule_is_named(listings_path):
+    with pytest.raises(ValueError, match="unknown cleaning rule 'drop_everything'"):
+        data.clean(pd.DataFrame({"price": [1.0]}), [("drop_everything", {})])

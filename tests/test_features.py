@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from airbnb_price import features
+
+DAM = (52.373056, 4.892778)
+
+
+def test_unit_sphere_known_points():
+    x, y, z = features.unit_sphere([0, 0, 90], [0, 90, 0])
+    np.testing.assert_allclose(x, [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(y, [0, 1, 0], atol=1e-12)
+    np.testing.assert_allclose(z, [0, 0, 1], atol=1e-12)
+
+
+def test_trig_uses_radians_not_degrees():
+    x, _y, z = features.unit_sphere(52.37, 4.89)
+    assert x == pytest.approx(math.cos(math.radians(52.37)) * math.cos(math.radians(4.89)))
+    assert float(x) == pytest.approx(0.60834, abs=1e-5)
+    assert float(z) == pytest.approx(0.79197, abs=1e-5)
+    # The article's bug: cos(52.37)*cos(4.89) on degrees read as radians is about -0.09, not 0.61.
+    assert not math.isclose(float(x), math.cos(52.37) * math.cos(4.89), abs_tol=0.1)
+
+
+def test_haversine_known_distances():
+    assert features.haversine_km(*DAM, *DAM) == pytest.approx(0.0)
+    # Dam Square -> Amsterdam Centraal: 672 m north, 511 m east on a flat map -> 0.844 km
+    assert features.haversine_km(*DAM, 52.3791, 4.9003) == pytest.approx(0.844, abs=0.005)
+    # Amsterdam -> Paris (Notre-Dame), about 430 km
+    assert features.haversine_km(*DAM, 48.853, 2.3499) == pytest.approx(430, rel=0.01)
+
+
+def test_same_function_for_frame_and_dict():
+    frame = pd.DataFrame({"latitude": [52.36, 52.40], "longitude": [4.88, 4.95]})
+    as_frame = features.add_geo_features(frame.copy())
+    as_dict = features.add_geo_features({"latitude": np.array([52.36, 52.40]),
+                                         "longitude": np.array([4.88, 4.95])})
+    for column in features.GEO_FEATURES:
+        np.testing.assert_array_equal(as_frame[column].to_numpy(), as_dict[column])
+    assert as_dict["distance_to_centre_km"][0] == pytest.approx(1.691, abs=0.005)
+
+
+def test_feature_table_columns():
+    frame = pd.DataFrame({c: [1.0] for c in features.NUMERIC_INPUTS}
+                         | {"neighbourhood": ["Centrum-West"], "room_type": ["Private room"],
+                            "price": [100.0], "id": [7]})
+    frame["latitude"], frame["longitude"] = 52.37, 4.89
+    table = features.feature_table(frame)
+    assert list(table.columns) == [*features.INPUT_COLUMNS, "price", *features.GEO_FEATURES]

@@ -1,0 +1,104 @@
+"""End-to-end: the papermill runner on the real listings, and how it fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from airbnb_price import cli, config, data, pipeline
+
+
+def read_record(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def smoke_run(listings_path, tmp_path_factory) -> Path:
+    runs = tmp_path_factory.mktemp("runs")
+    assert cli.main(["run", "--smoke", "--listings", str(listings_path), "--runs-dir", str(runs),
+                     "--notebooks", "01_eda.ipynb", "02_features.ipynb"]) == 0
+    (run_dir,) = runs.iterdir()
+    return run_dir
+
+
+def test_run_record_is_complete(smoke_run, listings_path):
+    record = read_record(smoke_run)
+    assert record["status"] == "ok" and record["run_id"] == smoke_run.name
+    assert record["data"]["sha256"] == data.sha256_of(listings_path)
+    assert record["data"]["rows"] == 16_724
+    assert record["parameters"]["smoke"] is True
+    assert record["packages"]["pycaret"] and record["packages"]["pandas"]
+    assert [n["name"] for n in record["notebooks"]] == ["01_eda.ipynb", "02_features.ipynb"]
+    assert all(n["status"] == "ok" and n["seconds"] > 0 for n in record["notebooks"])
+
+
+def test_reports_are_html_without_code(smoke_run):
+    for name in ("01_eda", "02_features"):
+        page = (smoke_run / "reports" / f"{name}.html").read_text()
+        assert page.startswith("<!DOCTYPE html>") and len(page) > 10_000
+        assert "from airbnb_price import" not in page, "reports must not show code"
+        assert "data:image/png;base64" in page, "figures are embedded"
+    index = (smoke_run / "index.html").read_text()
+    assert 'href="reports/01_eda.html"' in index and 'href="reports/02_features.html"' in index
+    assert 'href="profile.html"' in index
+    assert "ydata-profiling" in (smoke_run / "profile.html").read_text()
+
+
+def test_feature_table_written(smoke_run):
+    import pandas as pd
+
+    table = pd.read_parquet(smoke_run / "features.parquet")
+    assert len(table) == 16_724 - 288
+    assert {"geo_x", "geo_y", "geo_z", "distance_to_centre_km"} <= set(table.columns)
+    rules = json.loads((smoke_run / "cleaning.json").read_text())["rules"]
+    assert rules[-1]["rows_removed"] == 288
+
+
+def failing_notebooks(tmp_path: Path) -> Path:
+    nb = new_notebook(cells=[new_code_cell("output_dir = None", metadata={"tags": ["parameters"]}),
+                             new_code_cell("x = 1"),
+                             new_code_cell("raise ValueError('boom in cell 2')")])
+    nb.metadata["kernelspec"] = {"name": config.KERNEL_NAME, "language": "python",
+                                 "display_name": "airbnb-price"}
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "01_fail.ipynb")
+    nbformat.write(new_notebook(cells=[new_code_cell("1")], metadata=nb.metadata),
+                   folder / "02_never.ipynb")
+    return folder
+
+
+def test_failing_notebook_marks_run_failed(tmp_path, listings_path, smoke_run):
+    before = read_record(smoke_run)
+    runs = tmp_path / "runs"
+    with pytest.raises(pipeline.RunFailed, match=r"01_fail.ipynb failed in cell \d+.*boom in cell 2"):
+        pipeline.run(pipeline.RunParams(listings=str(listings_path)),
+                     notebooks=("01_fail.ipynb", "02_never.ipynb"), runs_dir=runs,
+                     notebooks_dir=failing_notebooks(tmp_path))
+    (run_dir,) = runs.iterdir()
+    record = read_record(run_dir)
+    assert record["status"] == "failed"
+    first, second = record["notebooks"]
+    assert first["status"] == "failed" and first["error"]["ename"] == "ValueError"
+    assert first["error"]["cell_index"] is not None
+    assert second["status"] == "pending", "the run stops at the failing notebook"
+    assert (run_dir / "reports" / "01_fail.html").exists()
+    assert read_record(smoke_run) == before, "an earlier run is untouched"
+
+
+def test_bad_data_fails_before_any_run_folder(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n")
+    runs = tmp_path / "runs"
+    assert cli.main(["run", "--listings", str(bad), "--runs-dir", str(runs)]) == 2
+    assert "bad.csv: unknown listings layout" in capsys.readouterr().err
+    assert not runs.exists() or not list(runs.iterdir())
+
+
+def test_run_folders_are_never_reused(tmp_path):
+    first, second = pipeline.new_run_dir(tmp_path), pipeline.new_run_dir(tmp_path)
+    assert first != second and first.is_dir() and second.is_dir()
