@@ -24,3 +24,20 @@ def listings_path(shared_data: Path) -> Path:
     path = Path(os.environ.get(config.LISTINGS_ENV) or shared_data / "2021-07-04" / "listings.csv")
     assert path.is_file(), f"tests need the 2021-07-04 listings at {path} (set {config.LISTINGS_ENV})"
     return path
+
+
+@pytest.fixture(scope="session")
+def smoke_run(listings_path, tmp_path_factory) -> Path:
+    """One `airbnb-price run --smoke` of every notebook, shared by the tests that read it."""
+    from airbnb_price import cli
+
+    runs = tmp_path_factory.mktemp("runs")
+    assert cli.main(["run", "--smoke", "--listings", str(listings_path),
+                     "--runs-dir", str(runs)]) == 0
+    (run_dir,) = runs.iterdir()
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def model_dir(smoke_run) -> Path:
+    return smoke_run / "model"

@@ -48,7 +48,19 @@ def test_same_function_for_frame_and_dict():
 def test_feature_table_columns():
     frame = pd.DataFrame({c: [1.0] for c in features.NUMERIC_INPUTS}
                          | {"neighbourhood": ["Centrum-West"], "room_type": ["Private room"],
-                            "price": [100.0], "id": [7]})
+                            "price": [100.0], "id": [7], "name": ["Loft"]})
     frame["latitude"], frame["longitude"] = 52.37, 4.89
     table = features.feature_table(frame)
-    assert list(table.columns) == [*features.INPUT_COLUMNS, "price", *features.GEO_FEATURES]
+    assert list(table.columns) == [*features.MODEL_FEATURES, "price"]
+    assert "name" not in table.columns and table["title_loft"].iloc[0] == 1.0
+
+
+def test_title_features_known_values():
+    table = features.add_title_features({"name": ["Luxury 3 bedroom canal house for 6 guests",
+                                                  None, "Cosy studio"]})
+    assert table["title_luxury"].tolist() == [1.0, 0.0, 0.0]
+    assert table["title_canal"].tolist() == [1.0, 0.0, 0.0]
+    assert table["title_small"].tolist() == [0.0, 0.0, 1.0]
+    assert table["title_bedrooms"][0] == 3.0 and np.isnan(table["title_bedrooms"][2])
+    assert table["title_guests"][0] == 6.0
+    assert table["title_length"].tolist() == [41.0, 0.0, 11.0]

@@ -16,15 +16,6 @@ def read_record(run_dir: Path) -> dict:
     return json.loads((run_dir / "run.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def smoke_run(listings_path, tmp_path_factory) -> Path:
-    runs = tmp_path_factory.mktemp("runs")
-    assert cli.main(["run", "--smoke", "--listings", str(listings_path), "--runs-dir", str(runs),
-                     "--notebooks", "01_eda.ipynb", "02_features.ipynb"]) == 0
-    (run_dir,) = runs.iterdir()
-    return run_dir
-
-
 def test_run_record_is_complete(smoke_run, listings_path):
     record = read_record(smoke_run)
     assert record["status"] == "ok" and record["run_id"] == smoke_run.name
@@ -32,19 +23,19 @@ def test_run_record_is_complete(smoke_run, listings_path):
     assert record["data"]["rows"] == 16_724
     assert record["parameters"]["smoke"] is True
     assert record["packages"]["pycaret"] and record["packages"]["pandas"]
-    assert [n["name"] for n in record["notebooks"]] == ["01_eda.ipynb", "02_features.ipynb"]
+    assert [n["name"] for n in record["notebooks"]] == list(pipeline.NOTEBOOKS)
     assert all(n["status"] == "ok" and n["seconds"] > 0 for n in record["notebooks"])
 
 
 def test_reports_are_html_without_code(smoke_run):
-    for name in ("01_eda", "02_features"):
+    for name in ("01_eda", "02_features", "03_automl", "04_explain"):
         page = (smoke_run / "reports" / f"{name}.html").read_text()
         assert page.startswith("<!DOCTYPE html>") and len(page) > 10_000
         assert "from airbnb_price import" not in page, "reports must not show code"
         assert "data:image/png;base64" in page, "figures are embedded"
     index = (smoke_run / "index.html").read_text()
     assert 'href="reports/01_eda.html"' in index and 'href="reports/02_features.html"' in index
-    assert 'href="profile.html"' in index
+    assert 'href="profile.html"' in index and 'href="reports/04_explain.html"' in index
     assert "ydata-profiling" in (smoke_run / "profile.html").read_text()
 
 
@@ -102,3 +93,15 @@ def test_bad_data_fails_before_any_run_folder(tmp_path, capsys):
 def test_run_folders_are_never_reused(tmp_path):
     first, second = pipeline.new_run_dir(tmp_path), pipeline.new_run_dir(tmp_path)
     assert first != second and first.is_dir() and second.is_dir()
+
+
+def test_metrics_and_model_written(smoke_run):
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    for model in ("automl", "baseline_lightgbm"):
+        assert set(metrics[model]) == {"mae", "rmse", "r2", "mape"}
+        assert 20 < metrics[model]["mae"] < 70, "hold-out MAE in euros is plausible"
+    assert sorted(p.name for p in (smoke_run / "model").iterdir()) == [
+        "lean.pkl", "metadata.json", "model.pkl"]
+    for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
+                 "shap_dependence_distance_to_centre_km"):
+        assert (smoke_run / "figures" / f"{name}.png").stat().st_size > 5_000

@@ -22,6 +22,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model(args: argparse.Namespace) -> int:
+    from airbnb_price import registry
+
+    store = registry.open_store(args.store)
+    if args.action == "publish":
+        version = registry.publish(store, Path(args.run) / "model", args.name)
+        print(f"published {version} to {store.url}/{args.name}")
+    elif args.action == "promote":
+        registry.promote(store, args.version, args.name)
+        print(f"latest -> {args.version} ({store.url}/{args.name})")
+    else:
+        for entry in registry.list_versions(store, args.name):
+            mae = entry["metrics"].get("holdout", {}).get("mae", "?")
+            print(f"{'*' if entry['latest'] else ' '} {entry['version']}  hold-out MAE {mae}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbnb-price", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
     run.add_argument("--notebooks", nargs="+", help="subset of notebooks, in order")
     run.set_defaults(func=_run)
+
+    model = sub.add_parser("model", help="publish, list and promote models in the registry")
+    actions = model.add_subparsers(dest="action", required=True)
+    store_help = f"s3://bucket/prefix or a folder (default: ${config.MODEL_STORE_ENV}, ./models)"
+    publish = actions.add_parser("publish", help="upload runs/<id>/model as a new version")
+    publish.add_argument("--run", required=True, help="run folder, e.g. runs/<id>")
+    promote = actions.add_parser("promote", help="point latest at VERSION (rollback)")
+    promote.add_argument("version")
+    listing = actions.add_parser("list", help="versions, * marks latest")
+    for action in (publish, promote, listing):
+        action.add_argument("--store", default=None, help=store_help)
+        action.add_argument("--name", default=config.MODEL_NAME)
+    model.set_defaults(func=_model)
     return parser
 
 
@@ -44,12 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; known errors become one clear line on stderr, never a traceback."""
     from airbnb_price.data import DataError
     from airbnb_price.pipeline import RunFailed
+    from airbnb_price.registry import RegistryError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except DataError as exc:
         print(f"airbnb-price: data error: {exc}", file=sys.stderr)
+        return 2
+    except RegistryError as exc:
+        print(f"airbnb-price: registry error: {exc}", file=sys.stderr)
         return 2
     except RunFailed as exc:
         print(f"airbnb-price: run failed: {exc}", file=sys.stderr)

@@ -62,7 +62,7 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "calculated_host_listings_count": (0, 100_000),
 }
 TEXT_COLUMNS = ("neighbourhood", "room_type")
-REQUIRED_COLUMNS = ("id", *TEXT_COLUMNS, *NUMERIC_COLUMNS, config.TARGET)
+REQUIRED_COLUMNS = ("id", "name", *TEXT_COLUMNS, *NUMERIC_COLUMNS, config.TARGET)
 
 
 @dataclass(frozen=True)
@@ -334,3 +334,20 @@ def prepare(listings: str | os.PathLike | None = None, city: str = config.DEFAUL
     loaded = load_listings(resolve_source(listings, city, snapshot))
     cleaned, report = clean(loaded.frame, default_rules(min_price, max_price))
     return feature_table(cleaned, city=city), report, loaded
+
+
+def load_feature_table(feature_table: str | os.PathLike | None, output_dir: Path,
+                       **prepare_args) -> tuple[pd.DataFrame, dict]:
+    """The feature table and its data provenance: an explicit parquet, else notebook 02's
+    output in `output_dir`, else built afresh from the listings (standalone runs)."""
+    import json
+
+    path = Path(feature_table) if feature_table else Path(output_dir) / "features.parquet"
+    if path.is_file():
+        cleaning = path.parent / "cleaning.json"
+        provenance = json.loads(cleaning.read_text())["data"] if cleaning.is_file() else {}
+        return pd.read_parquet(path), provenance
+    if feature_table:
+        raise DataSourceError(f"feature table {path} does not exist")
+    table, _, loaded = prepare(**prepare_args)
+    return table, loaded.provenance()

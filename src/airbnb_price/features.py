@@ -7,6 +7,7 @@ Lambda handler (which never imports pandas). This module imports numpy only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -54,17 +55,59 @@ def add_geo_features(table: MutableMapping, city: str = DEFAULT_CITY) -> Mutable
     return table
 
 
-#: What a host fills in when listing; the model sees these plus GEO_FEATURES.
+#: Words in a listing's title that move its price; a host writes the title before any booking.
+TITLE_KEYWORDS = {
+    "luxury": r"luxur", "penthouse": r"penthouse", "house": r"\bhouse\b|home\b",
+    "boat": r"boat", "studio": r"studio", "room": r"\broom\b", "loft": r"loft",
+    "family": r"family|kids", "canal": r"canal", "garden": r"garden",
+    "spacious": r"spacious|large|big", "small": r"cos[yi]|coz[yi]|small|tiny",
+    "breakfast": r"b&b|bed and breakfast|breakfast", "suite": r"suite",
+    "outdoor": r"terrace|balcony|roof", "view": r"view", "design": r"design|stylish|modern",
+}
+_KEYWORDS = {k: re.compile(v) for k, v in TITLE_KEYWORDS.items()}
+_BEDROOMS = re.compile(r"(\d+)\s*(?:-\s*)?(?:bed|br\b|bdr|bedroom|slaapkamer)")
+_GUESTS = re.compile(r"(\d+)\s*(?:p\b|pers|people|guests|ppl)")
+TITLE_FEATURES = (*(f"title_{k}" for k in TITLE_KEYWORDS), "title_length", "title_bedrooms",
+                  "title_guests")
+
+
+def _first_number(pattern: re.Pattern, text: str) -> float:
+    match = pattern.search(text)
+    return float(match.group(1)) if match else np.nan
+
+
+def add_title_features(table: MutableMapping) -> MutableMapping:
+    """Add TITLE_FEATURES from the `name` column: keyword flags, length, numbers of
+    bedrooms/guests the title states (NaN when it states none)."""
+    titles = [n.lower() if isinstance(n, str) else "" for n in table["name"]]
+    for key, pattern in _KEYWORDS.items():
+        table[f"title_{key}"] = np.array([float(bool(pattern.search(t))) for t in titles])
+    table["title_length"] = np.array([float(len(t)) for t in titles])
+    table["title_bedrooms"] = np.array([_first_number(_BEDROOMS, t) for t in titles])
+    table["title_guests"] = np.array([_first_number(_GUESTS, t) for t in titles])
+    return table
+
+
+def add_features(table: MutableMapping, city: str = DEFAULT_CITY) -> MutableMapping:
+    """Every derived feature, in place: the one call training and serving both make."""
+    return add_title_features(add_geo_features(table, city))
+
+
+#: What a host fills in when listing; the model sees these (minus the title text itself)
+#: plus GEO_FEATURES and TITLE_FEATURES.
 CATEGORICAL_INPUTS = ("neighbourhood", "room_type")
 NUMERIC_INPUTS = (
     "latitude", "longitude", "minimum_nights", "availability_365",
     "calculated_host_listings_count",
 )
-INPUT_COLUMNS = CATEGORICAL_INPUTS + NUMERIC_INPUTS
-MODEL_FEATURES = INPUT_COLUMNS + GEO_FEATURES
+INPUT_COLUMNS = ("name", *CATEGORICAL_INPUTS, *NUMERIC_INPUTS)
+MODEL_FEATURES = (*CATEGORICAL_INPUTS, *NUMERIC_INPUTS, *GEO_FEATURES, *TITLE_FEATURES)
 
 
 def feature_table(frame: Any, target: str | None = "price", city: str = DEFAULT_CITY) -> Any:
-    """The model's table from a cleaned listings DataFrame: inputs, geo features, target."""
-    columns = list(INPUT_COLUMNS) + ([target] if target else [])
-    return add_geo_features(frame[columns].copy(), city)
+    """The model's table from a cleaned listings DataFrame: features in MODEL_FEATURES order,
+    then the target."""
+    table = add_features(frame[list(INPUT_COLUMNS)].copy(), city)
+    if target:
+        table[target] = frame[target]
+    return table[[*MODEL_FEATURES, *([target] if target else [])]]

@@ -22,7 +22,7 @@ from pathlib import Path
 from airbnb_price import config
 
 #: The numbered notebooks a full run executes, in order.
-NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb")
+NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb")
 
 #: Packages whose versions every run and every published model records.
 TRACKED_PACKAGES = (
@@ -194,3 +194,18 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
             f"(execution count {err['execution_count']}): {err['ename']}: {err['evalue']}\n"
             f"executed notebook: {run_dir / failed[0]['name']}; run record: {run_dir / 'run.json'}")
     return run_dir
+
+
+def find_model_dir(model_dir: str | os.PathLike | None, run_dir: Path,
+                   runs_root: Path | None = None) -> Path:
+    """The model folder notebook 04 explains: the one given, this run's, else the newest run's
+    (so 04 also works opened on its own after 03 has run once)."""
+    if model_dir:
+        return Path(model_dir)
+    if (run_dir / "model" / "lean.pkl").is_file():
+        return run_dir / "model"
+    found = sorted(Path(runs_root or config.RUNS_DIR).glob("*/model/lean.pkl"))
+    if not found:
+        raise FileNotFoundError(f"no model in {run_dir} or any run under "
+                                f"{runs_root or config.RUNS_DIR}: run notebook 03 first")
+    return found[-1].parent
