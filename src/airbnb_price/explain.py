@@ -60,7 +60,7 @@ def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
     X = model.transform(table)
     raw, base = raw_contributions(model, X)
     euros, base_eur = euro_contributions(model, raw, base)
-    prices = model.to_euros(model.estimator.predict(X))
+    prices = base_eur + euros.sum(axis=1)  # contributions add up to the price: no second predict
     names = model.feature_names
     result = []
     for i in range(len(X)):

@@ -217,14 +217,15 @@ def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
 
 def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict) -> dict[str, float]:
     """Write model.pkl (PyCaret pipeline), lean.pkl and metadata.json; return sizes in MB."""
-    import json
     from pathlib import Path
 
     import joblib
+
+    from airbnb_price.pipeline import write_json
 
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(final, model_dir / "model.pkl")
     joblib.dump(lean, model_dir / "lean.pkl")
-    (model_dir / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
+    write_json(model_dir / "metadata.json", metadata)
     return {p.name: round(p.stat().st_size / 1e6, 3) for p in sorted(model_dir.iterdir())}

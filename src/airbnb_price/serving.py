@@ -111,9 +111,8 @@ class LeanModel:
 def _bare(transformer: Any) -> Any:
     """A copy of a fitted sklearn object that takes numpy arrays without name warnings."""
     bare = copy.deepcopy(transformer)
-    for attr in ("feature_names_in_",):
-        if hasattr(bare, attr):
-            delattr(bare, attr)
+    if hasattr(bare, "feature_names_in_"):
+        del bare.feature_names_in_
     return bare
 
 
