@@ -23,10 +23,22 @@ def save(fig: plt.Figure, output_dir: Path, name: str, show: bool = True) -> Pat
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     if show:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
+        show_saved(output_dir, [name])
     return path
+
+
+def show_saved(output_dir: Path, names: list[str]) -> list[str]:
+    """Display `figures/<name>.png` of a run folder; returns the names that do not exist."""
+    from IPython.display import Image, display
+
+    missing = []
+    for name in names:
+        path = Path(output_dir) / "figures" / f"{name}.png"
+        if path.is_file():
+            display(Image(filename=str(path)))
+        else:
+            missing.append(name)
+    return missing
 
 
 def price_distribution(prices: Mapping[str, pd.Series], bins: int = 60) -> plt.Figure:
