@@ -5,14 +5,19 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What the Lambda image installs (the package's `serving` extra, same lock), built the same way.
+SERVING_VENV := .venv-serving
+SERVING_STAMP := $(SERVING_VENV)/.installed
+NODE_STAMP := node_modules/.installed
+STAGE ?= dev
 SHARED_LISTINGS := $(abspath ../shared/data/amsterdam/2021-07-04/listings.csv)
 export AIRBNB_LISTINGS ?= $(if $(wildcard $(SHARED_LISTINGS)),$(SHARED_LISTINGS),)
 # nbval and interactive notebook runs write their scratch output here, not into runs/.
 TEST_RUNS := $(CURDIR)/.test-runs
 
-.PHONY: setup run smoke test lab notebooks lock lint clean
+.PHONY: setup run smoke test lab notebooks lock lint clean serve deploy serving-env bench container-test
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,19 +26,46 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name airbnb-price --display-name "Python 3 (airbnb-price)"
 	touch $@
 
+$(NODE_STAMP): package.json package-lock.json  ## Serverless Framework 3.40.0, from the lock
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+serving-env: $(SERVING_STAMP)
+
+$(SERVING_STAMP): pyproject.toml requirements/constraints.txt $(wildcard src/airbnb_price/*.py)
+	$(PYTHON) -m venv $(SERVING_VENV)
+	$(SERVING_VENV)/bin/pip install --quiet --upgrade pip==24.3.1
+	$(SERVING_VENV)/bin/pip install --quiet -c requirements/constraints.txt '.[serving]'
+	find $(SERVING_VENV)/lib -depth -type d -name tests -exec rm -rf {} +  # as the Dockerfile does
+	touch $@
+
 run: setup  ## the full pipeline into a new runs/<id>/ (ARGS="--smoke" for the fast set)
 	$(BIN)/airbnb-price run $(ARGS)
 
 smoke: setup
 	$(BIN)/airbnb-price run --smoke $(ARGS)
 
-test: setup lint  ## unit + end-to-end tests, then nbval on the committed notebooks
+test: setup serving-env lint  ## unit + end-to-end tests, then nbval on the committed notebooks
 	rm -rf $(TEST_RUNS)
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash tests
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash --nbval-lax notebooks
 
 lint: setup
 	$(BIN)/ruff check .
+
+container-test: setup  ## build the Dockerfile with podman on a local base, predict through the RIE
+	$(BIN)/python -m pytest -p no:dash tests/test_container.py
+
+serve: setup  ## the Lambda handler on http://127.0.0.1:$${PORT:-3000}, model on moto S3
+	$(BIN)/airbnb-price serve $(ARGS)
+
+deploy: setup  ## publish the newest run's model and `sls deploy` STAGE (ARGS="--dry-run" locally)
+	$(BIN)/airbnb-price deploy --stage $(STAGE) $(ARGS)
+
+bench: setup serving-env  ## every benchmark -> benchmarks/results/*.json (needs a run with a model)
+	@ls runs/*/model/lean.pkl >/dev/null 2>&1 || $(BIN)/airbnb-price run --smoke
+	for b in model_quality latency cost size load fuzz pipeline_time; do \
+	  echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 lab: setup  ## explore in JupyterLab with the project's kernel
 	$(BIN)/jupyter lab notebooks

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from airbnb_price import cli, config, data, pipeline
+from airbnb_price import cli, config, data, modeling, pipeline
 
 
 def read_record(run_dir: Path) -> dict:
@@ -28,15 +28,25 @@ def test_run_record_is_complete(smoke_run, listings_path):
 
 
 def test_reports_are_html_without_code(smoke_run):
-    for name in ("01_eda", "02_features", "03_automl", "04_explain"):
+    for name in ("01_eda", "02_features", "03_automl", "04_explain", "05_deploy"):
         page = (smoke_run / "reports" / f"{name}.html").read_text()
         assert page.startswith("<!DOCTYPE html>") and len(page) > 10_000
         assert "from airbnb_price import" not in page, "reports must not show code"
-        assert "data:image/png;base64" in page, "figures are embedded"
+        if name != "05_deploy":
+            assert "data:image/png;base64" in page, "figures are embedded"
     index = (smoke_run / "index.html").read_text()
     assert 'href="reports/01_eda.html"' in index and 'href="reports/02_features.html"' in index
     assert 'href="profile.html"' in index and 'href="reports/04_explain.html"' in index
     assert "ydata-profiling" in (smoke_run / "profile.html").read_text()
+    assert 'href="reports/05_deploy.html"' in index
+
+
+def test_pycaret_diagnostics_and_deploy_dry_run_recorded(smoke_run):
+    for stem in modeling.PYCARET_PLOTS.values():
+        assert (smoke_run / "figures" / f"{stem}.png").stat().st_size > 5_000
+    result = json.loads((smoke_run / "deploy.json").read_text())
+    assert result["mode"].startswith("dry run") and result["status"] == 200
+    assert result["response"]["model"]["version"] == result["model_version"]
 
 
 def test_feature_table_written(smoke_run):

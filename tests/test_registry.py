@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from airbnb_price import cli, registry
+from airbnb_price import cli, local_aws, registry
 
 BUCKET = "airbnb-price-test-models"
 
@@ -115,31 +111,11 @@ def test_publish_refuses_incomplete_model_dir(tmp_path, model_dir):
         registry.publish(registry.open_store(tmp_path / "store"), partial)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def moto_server(aws_env, monkeypatch):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    boto3.client("s3").create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+def moto_server():
+    """S3 from moto's server in its own process, reached over HTTP via AWS_ENDPOINT_URL."""
+    with local_aws.moto_s3(BUCKET) as url:
+        yield url
 
 
 def test_cli_against_moto_server(moto_server, smoke_run, capsys):
@@ -165,7 +141,7 @@ def test_cli_names_a_missing_model(tmp_path, capsys):
 
 
 def test_unreachable_s3_is_a_registry_error(aws_env, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{local_aws.free_port()}")
     with pytest.raises(registry.RegistryError, match="S3 get_object"):
         registry.load(registry.open_store(f"s3://{BUCKET}/models"))
 

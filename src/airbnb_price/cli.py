@@ -1,8 +1,11 @@
-"""`airbnb-price` command line: run the notebooks, manage the model registry."""
+"""`airbnb-price` command line: run the notebooks, manage the model registry, serve locally."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +42,53 @@ def _model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """The real handler behind a local HTTP API; S3 from moto unless --store is given."""
+    import time
+
+    from airbnb_price import httpapi, local_aws, pipeline, registry
+
+    with contextlib.ExitStack() as stack:
+        store_url = args.store
+        if not store_url:
+            stack.enter_context(local_aws.moto_s3())
+            store_url = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
+            try:
+                model_dir = pipeline.find_model_dir(args.run and Path(args.run) / "model",
+                                                    config.RUNS_DIR)
+                version = registry.publish(registry.open_store(store_url), model_dir)
+                print(f"published {model_dir} as {version} to moto S3 {store_url}")
+            except FileNotFoundError as exc:
+                print(f"no model published ({exc}); /predict answers 503 until one is")
+        url = stack.enter_context(httpapi.local_endpoint(store_url, args.port, log=True))
+        print(f"serving {config.LAMBDA_HANDLER} on {url} (POST /predict, GET /health); "
+              "Ctrl-C stops", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    """Publish the run's model, `sls deploy`, call the URL; or the same steps locally."""
+    from airbnb_price import deploy, pipeline
+
+    model_dir = pipeline.find_model_dir(args.run and Path(args.run) / "model", config.RUNS_DIR)
+    if args.dry_run:
+        result = deploy.dry_run(model_dir, Path(args.work_dir or model_dir.parent / "deploy"))
+    else:
+        check = deploy.preflight()
+        if not check.ready:
+            print("airbnb-price: cannot deploy from here, missing: " + "; ".join(check.missing)
+                  + ".\nNothing was deployed. `--dry-run` takes the same steps against S3 on "
+                  "moto and a local endpoint.", file=sys.stderr)
+            return 2
+        result = deploy.real_run(model_dir, args.stage, args.bucket, args.region,
+                                 args.model_version)
+    print(json.dumps(result, indent=2, default=str))
+    return 0 if result["status"] == 200 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbnb-price", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,12 +117,33 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--store", default=None, help=store_help)
         action.add_argument("--name", default=config.MODEL_NAME)
     model.set_defaults(func=_model)
+
+    serve = sub.add_parser("serve", help="the Lambda handler behind a local HTTP API on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", config.LOCAL_PORT)),
+                       help=f"default: $PORT, else {config.LOCAL_PORT}")
+    serve.add_argument("--store", default=None,
+                       help="model store to serve from (default: moto S3 with the newest run's "
+                            "model published to it)")
+    serve.add_argument("--run", default=None, help="run folder whose model to publish to moto")
+    serve.set_defaults(func=_serve)
+
+    ship = sub.add_parser("deploy", help="publish the model and `sls deploy` the endpoint")
+    ship.add_argument("--run", default=None, help="run folder (default: the newest with a model)")
+    ship.add_argument("--stage", default="dev")
+    ship.add_argument("--region", default=config.AWS_REGION)
+    ship.add_argument("--bucket", default=None, help="model bucket (default: airbnb-price-models-STAGE)")
+    ship.add_argument("--model-version", default="", help="pin a published version (skip publish)")
+    ship.add_argument("--dry-run", action="store_true",
+                      help="the same steps against moto S3 and a local endpoint")
+    ship.add_argument("--work-dir", default=None, help="dry run: where the package goes")
+    ship.set_defaults(func=_deploy)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; known errors become one clear line on stderr, never a traceback."""
     from airbnb_price.data import DataError
+    from airbnb_price.deploy import DeployError
     from airbnb_price.pipeline import RunFailed
     from airbnb_price.registry import RegistryError
 
@@ -84,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except RegistryError as exc:
         print(f"airbnb-price: registry error: {exc}", file=sys.stderr)
+        return 2
+    except (DeployError, FileNotFoundError) as exc:
+        print(f"airbnb-price: {exc}", file=sys.stderr)
         return 2
     except RunFailed as exc:
         print(f"airbnb-price: run failed: {exc}", file=sys.stderr)

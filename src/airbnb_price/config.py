@@ -57,3 +57,18 @@ DEFAULT_LOCAL_STORE = PROJECT_ROOT / "models"
 
 #: The Jupyter kernel `make setup` registers and papermill runs notebooks with.
 KERNEL_NAME = "airbnb-price"
+
+#: The Lambda function: its task root in the repo and the handler the image's CMD names.
+LAMBDA_DIR = PROJECT_ROOT / "lambda"
+LAMBDA_HANDLER = "handler.handler"
+#: Where the function runs and where its model lives (serverless.yml parameters default to these).
+AWS_REGION = "eu-west-1"
+MODEL_PREFIX = "models"
+#: S3 client limits: a model load gives up well within the function's 10 s timeout and answers
+#: 503, instead of the Lambda being killed mid-request.
+S3_CONNECT_TIMEOUT_S = 3.0
+S3_READ_TIMEOUT_S = 5.0
+S3_MAX_ATTEMPTS = 2
+#: `make serve` and the deploy notebook's dry run: S3 from moto's server in this bucket.
+LOCAL_BUCKET = "airbnb-price-local"
+LOCAL_PORT = 3000

@@ -22,7 +22,8 @@ from pathlib import Path
 from airbnb_price import config
 
 #: The numbered notebooks a full run executes, in order.
-NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb")
+NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb",
+             "05_deploy.ipynb")
 
 #: Packages whose versions every run and every published model records.
 TRACKED_PACKAGES = (
@@ -167,6 +168,7 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
         declared = set(pm.inspect_notebook(str(notebooks_dir / name)))
         started = time.perf_counter()
         entry["status"] = "running"
+        write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
         try:
             pm.execute_notebook(
                 str(notebooks_dir / name), str(executed),
@@ -180,6 +182,7 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
         if executed.exists():
             report = render_report(executed, run_dir / "reports" / executed.with_suffix(".html").name)
             entry["report"] = report.relative_to(run_dir).as_posix()
+        write_json(run_dir / "run.json", record)
         if entry["status"] == "failed":
             break
     failed = [e for e in record["notebooks"] if e["status"] == "failed"]

@@ -82,7 +82,8 @@ class S3Store:
             from botocore.config import Config
 
             self._client = boto3.client("s3", config=Config(
-                connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}))
+                connect_timeout=config.S3_CONNECT_TIMEOUT_S, read_timeout=config.S3_READ_TIMEOUT_S,
+                retries={"max_attempts": config.S3_MAX_ATTEMPTS}))
         return self._client
 
     def _key(self, key: str) -> str:

@@ -1,0 +1,58 @@
+"""Helpers the benchmark scripts share: where results go, percentiles, a served model.
+
+Benchmarks print figures and write `benchmarks/results/<name>.json`; they are not tests and
+assert nothing about speed (machines here are noisy). Ratios are measured against a baseline
+in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from airbnb_price import config, pipeline
+
+RESULTS = Path(__file__).parent / "results"
+SERVING_PYTHON = config.PROJECT_ROOT / ".venv-serving" / "bin" / "python"
+STORE = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
+
+
+def write(name: str, result: dict) -> Path:
+    """Write results/<name>.json with the machine it was measured on, and print it."""
+    result = result | {"machine": {"python": platform.python_version(),
+                                   "cpu_count": __import__("os").cpu_count(),
+                                   "platform": platform.platform()}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
+    print(f"wrote {path}", file=sys.stderr)
+    return path
+
+
+def percentiles_ms(seconds: list[float]) -> dict[str, float]:
+    ms = np.asarray(seconds) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "mean_ms": round(float(ms.mean()), 3), "n": len(ms)}
+
+
+def newest_model_dir() -> Path:
+    """The model of the newest run (make run / make smoke), else a clear error."""
+    return pipeline.find_model_dir(None, config.RUNS_DIR)
+
+
+@contextmanager
+def served_model() -> Iterator[str]:
+    """S3 on moto's server with the newest run's model published; yields the store URL."""
+    from airbnb_price import local_aws, registry
+
+    with local_aws.moto_s3():
+        registry.publish(registry.open_store(STORE), newest_model_dir())
+        yield STORE

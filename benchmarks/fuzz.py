@@ -1,0 +1,46 @@
+"""Property-based fuzzing of the handler at scale: >= 10,000 hypothesis-generated /predict
+events (bodies, base64 flags, query strings), model on moto S3, each answer checked by
+airbnb_price.fuzzing.check (200/400/422/503 only; a 200 has a finite positive price).
+
+Usage: python benchmarks/fuzz.py [--cases 10000]    Writes results/fuzz.json (cases, status_counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import time
+from contextlib import redirect_stdout
+
+from common import served_model, write
+from hypothesis import HealthCheck, given, settings
+
+from airbnb_price import config, fuzzing, httpapi
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=10_000)
+    args = parser.parse_args()
+    counts: collections.Counter = collections.Counter()
+    started = time.perf_counter()
+    with open(os.devnull, "w") as sink, redirect_stdout(sink), served_model() as store:
+        os.environ[config.MODEL_STORE_ENV] = store
+        handler = httpapi.load_handler()
+
+        @settings(max_examples=args.cases, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(event=fuzzing.events())
+        def run(event: dict) -> None:
+            counts[fuzzing.check(handler(event, httpapi.LambdaContext()))] += 1
+
+        run()
+    write("fuzz", {"cases": sum(counts.values()),
+                   "status_counts": {str(k): v for k, v in sorted(counts.items())},
+                   "seconds": round(time.perf_counter() - started, 1),
+                   "property": "status in {200, 400, 422, 503}; 200 => finite price > 0"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Latency of the prediction endpoint: warm handler in process, cold start in fresh processes.
+
+Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make bench runs it)
+
+- warm: API Gateway v2 event in -> response out, through the real handler, model on moto S3;
+  one listing and a batch of 100, p50/p99 over --calls calls (logging on, as in Lambda).
+- cold: a fresh process in the serving environment (.venv-serving, built like the image):
+  imports + model load from S3 + the first answer, p50 over --cold-runs processes.
+- baseline, same run: the same in a process that unpickles the PyCaret pipeline instead
+  (import pycaret + load model.pkl + one pipeline.predict), which the lean artifact replaces.
+- the lean artifact alone (serving.measure): load time, one-listing predict time, file size.
+Writes results/latency.json (warm_p50_ms, warm_p99_ms, batch100_p50_ms, cold_start_p50_s, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+from common import SERVING_PYTHON, newest_model_dir, percentiles_ms, served_model, write
+
+from airbnb_price import config, deploy, endpoint, httpapi, serving
+
+COLD_PROBE = """
+import time; started = time.perf_counter()
+import json, sys
+from pathlib import Path
+from airbnb_price import httpapi
+handler = httpapi.load_handler(task_root=Path(sys.argv[2]))
+event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, sys.argv[1].encode())
+response = handler(event, httpapi.LambdaContext())
+assert response["statusCode"] == 200, response
+print("COLD", time.perf_counter() - started, file=sys.stderr)
+"""
+
+PYCARET_PROBE = """
+import time; started = time.perf_counter()
+import sys, joblib, pandas as pd
+import pycaret.regression  # what unpickling the pipeline needs
+from airbnb_price import features
+pipeline = joblib.load(sys.argv[1])
+row = features.feature_table(pd.DataFrame([__import__("json").loads(sys.argv[2])]), target=None)
+pipeline.predict(row)
+print("COLD", time.perf_counter() - started, file=sys.stderr)
+"""
+
+
+def warm(handler, target: str, body: bytes, calls: int) -> dict:
+    event = httpapi.to_event("POST", target, {"content-type": "application/json"}, body)
+    assert handler(event, httpapi.LambdaContext())["statusCode"] == 200  # loads the model
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        response = handler(event, httpapi.LambdaContext())
+        times.append(time.perf_counter() - started)
+    assert response["statusCode"] == 200, response
+    return percentiles_ms(times)
+
+
+def cold(python: Path, probe: str, args: list[str], runs: int) -> list[float]:
+    seconds = []
+    for _ in range(runs):
+        done = subprocess.run([str(python), "-c", probe, *args], capture_output=True, text=True,
+                              timeout=300, check=True, env=os.environ)
+        line = [x for x in done.stderr.splitlines() if x.startswith("COLD ")][-1]
+        seconds.append(float(line.split()[1]))
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--cold-runs", type=int, default=10)
+    args = parser.parse_args()
+    one = json.dumps(deploy.EXAMPLE_LISTING).encode()
+    batch = json.dumps([deploy.EXAMPLE_LISTING] * 100).encode()
+    python = SERVING_PYTHON if SERVING_PYTHON.exists() else Path(sys.executable)
+    with served_model() as store:
+        os.environ[config.MODEL_STORE_ENV] = store
+        with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
+            handler = httpapi.load_handler()
+            single = warm(handler, "/predict", one, args.calls)
+            hundred = warm(handler, "/predict", batch, max(50, args.calls // 10))
+            explained = warm(handler, "/predict?explain=true", one, max(50, args.calls // 4))
+        lean_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)], args.cold_runs)
+    pycaret_cold = cold(Path(sys.executable), PYCARET_PROBE,
+                        [str(newest_model_dir() / "model.pkl"), one.decode()], 3)
+    row = endpoint.feature_rows([endpoint.Listing(**deploy.EXAMPLE_LISTING)])
+    artifact = serving.measure(newest_model_dir() / "lean.pkl", row, repeats=1000)
+    result = {
+        "lean_artifact": artifact,
+        "warm_p50_ms": single["p50_ms"], "warm_p99_ms": single["p99_ms"],
+        "batch100_p50_ms": hundred["p50_ms"], "batch100_p99_ms": hundred["p99_ms"],
+        "batch100_per_listing_ms": round(hundred["p50_ms"] / 100, 3),
+        "explain_p50_ms": explained["p50_ms"], "explain_p99_ms": explained["p99_ms"],
+        "cold_start_p50_s": round(float(np.median(lean_cold)), 3),
+        "cold_start_runs_s": [round(s, 3) for s in lean_cold],
+        "cold_start_python": str(python.relative_to(config.PROJECT_ROOT)
+                                 if python.is_relative_to(config.PROJECT_ROOT) else python),
+        "baseline_pycaret_cold_start_p50_s": round(float(np.median(pycaret_cold)), 3),
+        "cold_start_speedup_vs_pycaret": round(float(np.median(pycaret_cold) / np.median(lean_cold)), 2),
+        "calls": {"single": single["n"], "batch100": hundred["n"], "explain": explained["n"]},
+        "targets": {"warm_p50_ms": 5, "warm_p99_ms": 20, "cold_start_p50_s": 1.0},
+    }
+    write("latency", result)
+
+
+if __name__ == "__main__":
+    main()

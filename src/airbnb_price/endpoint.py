@@ -1,0 +1,223 @@
+"""The prediction endpoint's contract and model cache, without the Lambda plumbing.
+
+`lambda/handler.py` wires these into aws-lambda-powertools routes; everything it decides
+(what a valid listing is, which status a failure gets, how a model is loaded and retried)
+lives here so it is tested as plain Python. Imports: numpy, pydantic and the registry; never
+pandas or PyCaret (the serving image has neither).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from airbnb_price import config, explain, features, registry
+
+#: Largest batch one request may carry.
+MAX_BATCH = 100
+#: Contributions returned per listing with ?explain=true.
+TOP_CONTRIBUTIONS = 5
+#: Environment of the function (set by serverless.yml; `make serve` sets them locally).
+MODEL_VERSION_ENV = "AIRBNB_MODEL_VERSION"
+MODEL_NAME_ENV = "AIRBNB_MODEL_NAME"
+
+
+class RequestError(ValueError):
+    """A request the endpoint refuses; `status` is 400 (unreadable) or 422 (invalid fields)."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or []
+
+    def body(self) -> dict:
+        return {"error": self.message, **({"errors": self.errors} if self.errors else {})}
+
+
+class ModelUnavailable(RuntimeError):
+    """No model can be served right now (503); the next request tries to load it again."""
+
+
+class Listing(BaseModel):
+    """One listing as a host describes it before it has any history.
+
+    Static bounds are the real ranges of each field; the bounds that depend on the model
+    (neighbourhood and room type levels, the coordinate box seen in training) come from the
+    model's metadata, passed as validation context.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    neighbourhood: str = Field(min_length=1, max_length=100)
+    room_type: str = Field(min_length=1, max_length=50)
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    minimum_nights: int = Field(ge=1, le=1125, description="Airbnb allows at most 1125")
+    availability_365: int = Field(ge=0, le=365)
+    calculated_host_listings_count: int = Field(1, ge=1, le=10_000)
+    name: str = Field("", max_length=500, description="the listing's title")
+
+    @field_validator("neighbourhood", "room_type")
+    @classmethod
+    def _seen_level(cls, value: str, info: ValidationInfo) -> str:
+        levels = (info.context or {}).get("levels", {}).get(info.field_name)
+        if levels and value not in levels:
+            raise ValueError(f"{value!r} was not seen in training; one of: {', '.join(levels)}")
+        return value
+
+    @field_validator("latitude", "longitude")
+    @classmethod
+    def _inside_training_box(cls, value: float, info: ValidationInfo) -> float:
+        bounds = (info.context or {}).get("ranges", {}).get(info.field_name)
+        if bounds and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f"{value} is outside the area the model was trained on "
+                             f"[{bounds[0]}, {bounds[1]}]")
+        return value
+
+
+def request_body(body: str | None, is_base64: bool) -> bytes:
+    """The raw bytes of an HTTP API event's body (API Gateway base64-encodes non-text ones)."""
+    if not body:
+        return b""
+    if not is_base64:
+        return body.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError as exc:  # binascii.Error, or non-ASCII text
+        raise RequestError(400, f"request body is not valid base64: {exc}") from exc
+
+
+def parse_listings(body: str | bytes | None, schema: dict) -> list[Listing]:
+    """Listings from a request body: one JSON object or a list of up to MAX_BATCH.
+
+    Raises RequestError(400) for a body that is not JSON, RequestError(422) naming every bad
+    field (`loc` is [item, field]) otherwise. `schema` is the model's metadata["inputs"].
+    """
+    if not body:
+        raise RequestError(400, "request body is empty: send a listing as JSON")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+    items = payload if isinstance(payload, list) else [payload]
+    if not items or len(items) > MAX_BATCH:
+        raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
+    listings, errors = [], []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"loc": [index], "msg": "a listing must be a JSON object",
+                           "type": "object_type"})
+            continue
+        try:
+            listings.append(Listing.model_validate(item, context=schema))
+        except ValidationError as exc:
+            errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                          for e in exc.errors(include_url=False, include_context=False,
+                                              include_input=False))
+    if errors:
+        raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
+    return listings
+
+
+def parse_flag(value: str | None, name: str) -> bool:
+    """A boolean query parameter: true/false/1/0/yes/no, absent = false."""
+    if value is None:
+        return False
+    flag = value.strip().lower()
+    if flag in ("true", "1", "yes"):
+        return True
+    if flag in ("false", "0", "no", ""):
+        return False
+    raise RequestError(422, "invalid query parameter",
+                       [{"loc": ["query", name], "msg": f"{value!r} is not true or false",
+                         "type": "bool_parsing"}])
+
+
+def feature_rows(listings: list[Listing]) -> dict[str, np.ndarray]:
+    """The model's input table for validated listings: the same `features.add_features` call
+    training makes, on a dict of arrays instead of a DataFrame."""
+    table = {c: np.array([getattr(x, c) for x in listings], dtype=object)
+             for c in features.INPUT_COLUMNS}
+    for column in features.NUMERIC_INPUTS:
+        table[column] = table[column].astype(float)
+    return features.add_features(table)
+
+
+def predict(loaded: registry.LoadedModel, listings: list[Listing], with_explain: bool) -> dict:
+    """Prices (EUR) for validated listings, and their top contributions when asked."""
+    table = feature_rows(listings)
+    if with_explain:
+        try:
+            items = explain.explain(loaded.model, table, top=TOP_CONTRIBUTIONS)
+        except explain.NotExplainable as exc:
+            raise RequestError(422, "explain is not available for the served model", [
+                {"loc": ["query", "explain"], "msg": str(exc), "type": "not_explainable"}]) from exc
+    else:
+        items = [{"price_eur": round(float(p), 2)} for p in loaded.model.predict(table)]
+    return {"model": {"name": loaded.metadata.get("name"), "version": loaded.version},
+            "currency": "EUR", "predictions": items}
+
+
+@dataclass
+class ModelCache:
+    """Loads the model once per container, on first use; a failed load is not cached.
+
+    The store, name and optional pinned version come from the environment (serverless.yml);
+    without a pinned version it follows the registry's latest.json at load time.
+    """
+
+    store_url: str | None = None
+    name: str = config.MODEL_NAME
+    version: str | None = None
+    loaded: registry.LoadedModel | None = None
+    loaded_at: str | None = None
+    last_error: str | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls) -> ModelCache:
+        return cls(store_url=os.environ.get(config.MODEL_STORE_ENV),
+                   name=os.environ.get(MODEL_NAME_ENV) or config.MODEL_NAME,
+                   version=os.environ.get(MODEL_VERSION_ENV) or None)
+
+    def get(self) -> registry.LoadedModel:
+        """The loaded model, loading it now if needed; ModelUnavailable says why not."""
+        if self.loaded is not None:
+            return self.loaded
+        with self._lock:
+            if self.loaded is None:
+                self._load()
+        return self.loaded
+
+    def _load(self) -> None:
+        if not self.store_url:
+            self.last_error = f"${config.MODEL_STORE_ENV} is not set: no model store configured"
+            raise ModelUnavailable(self.last_error)
+        try:
+            loaded = registry.load(registry.open_store(self.store_url), self.version, self.name)
+            if not hasattr(loaded.model, "predict") or "inputs" not in loaded.metadata:
+                raise registry.RegistryError(
+                    f"{self.store_url}/{self.name}/{loaded.version} is not a serving artifact")
+        except registry.RegistryError as exc:
+            self.last_error = str(exc)
+            raise ModelUnavailable(self.last_error) from exc
+        self.loaded, self.last_error = loaded, None
+        self.loaded_at = dt.datetime.now(dt.UTC).isoformat()
+
+    def health(self) -> dict:
+        """What /health reports: the loaded version, when and from where, or the last error."""
+        model = None
+        if self.loaded is not None:
+            model = {"name": self.name, "version": self.loaded.version,
+                     "loaded_at": self.loaded_at, "store": self.store_url,
+                     "pinned": self.version is not None}
+        return {"status": "ok" if model else "unavailable", "model": model,
+                "error": self.last_error}

@@ -1,0 +1,226 @@
+"""The prediction endpoint end to end: HTTP on 127.0.0.1 -> API Gateway v2 event -> the real
+Lambda handler -> the registry on S3 served by moto's server (its own process)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from airbnb_price import config, deploy, endpoint, features, httpapi, local_aws, registry, serving
+
+STORE = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
+
+
+def http(url: str, body: object = None, method: str = "POST", raw: bytes | None = None):
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def s3():
+    with local_aws.moto_s3() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_api(s3, monkeypatch):
+    """A fresh endpoint over an empty model prefix (a new prefix per test)."""
+    import uuid
+
+    store = f"s3://{config.LOCAL_BUCKET}/{uuid.uuid4().hex}"
+    with httpapi.local_endpoint(store) as url:
+        yield url, registry.open_store(store)
+
+
+@pytest.fixture(scope="module")
+def api(s3, model_dir):
+    version = registry.publish(registry.open_store(STORE), model_dir)
+    with httpapi.local_endpoint(STORE) as url:
+        yield url, version
+
+
+@pytest.fixture(scope="module")
+def training_rows(model_dir) -> pd.DataFrame:
+    """Cleaned listings the model was trained on (inputs as a host would send them)."""
+    from airbnb_price import data
+
+    metadata = json.loads((model_dir / "metadata.json").read_text())
+    cleaned, _ = data.clean(data.load_listings(metadata["data"]["path"]).frame)
+    return cleaned
+
+
+def test_single_listing_with_explanation(api):
+    url, version = api
+    status, body = http(f"{url}/predict?explain=true", deploy.EXAMPLE_LISTING)
+    assert status == 200, body
+    assert body["model"] == {"name": config.MODEL_NAME, "version": version}
+    (item,) = body["predictions"]
+    assert 25 <= item["price_eur"] < 500
+    assert len(item["contributions"]) == endpoint.TOP_CONTRIBUTIONS
+    # contributions are euros that add up (within rounding) to price - base
+    total = item["base_eur"] + sum(c["eur"] for c in item["contributions"])
+    assert abs(total - item["price_eur"]) <= abs(item["price_eur"] - item["base_eur"]) + 0.05
+
+
+def test_served_prices_equal_training_pipeline(api, model_dir, training_rows):
+    """Train/serve parity: 100 real listings over HTTP give the PyCaret pipeline's prices."""
+    import joblib
+
+    url, _ = api
+    rows = training_rows.sample(100, random_state=config.SEED)
+    listings = [{c: (v.item() if hasattr(v, "item") else v) for c, v in row.items()}
+                for row in rows[list(features.INPUT_COLUMNS)].to_dict("records")]
+    for listing in listings:
+        listing["name"] = listing["name"] if isinstance(listing["name"], str) else ""
+    status, body = http(f"{url}/predict", listings)
+    assert status == 200, body
+    served = np.array([p["price_eur"] for p in body["predictions"]])
+    pipeline = joblib.load(model_dir / "model.pkl")
+    expected = pipeline.predict(features.feature_table(rows, target=None))
+    assert np.max(np.abs(served - expected)) <= serving.TOLERANCE_EUR + 0.005  # 2-dp rounding
+
+
+def test_batch_limit(api):
+    url, _ = api
+    status, body = http(f"{url}/predict", [deploy.EXAMPLE_LISTING] * endpoint.MAX_BATCH)
+    assert status == 200 and len(body["predictions"]) == endpoint.MAX_BATCH
+    status, body = http(f"{url}/predict", [deploy.EXAMPLE_LISTING] * (endpoint.MAX_BATCH + 1))
+    assert status == 422 and "between 1 and 100" in body["error"]
+    assert http(f"{url}/predict", [])[0] == 422
+
+
+@pytest.mark.parametrize("raw", [b"", b"{oops", b"\xff\xfe", b"[1, 2"])
+def test_unreadable_body_is_400(api, raw):
+    status, body = http(f"{api[0]}/predict", raw=raw)
+    assert status == 400 and "body" in body["error"]
+
+
+def test_every_bad_field_is_listed(api):
+    bad = deploy.EXAMPLE_LISTING | {
+        "neighbourhood": "Atlantis", "room_type": "Castle", "latitude": 52.9,
+        "longitude": "east", "minimum_nights": 0, "availability_365": 400, "colour": "red"}
+    del bad["name"]
+    status, body = http(f"{api[0]}/predict", [deploy.EXAMPLE_LISTING, bad, 7])
+    assert status == 422
+    fields = {tuple(e["loc"]) for e in body["errors"]}
+    assert fields == {(1, "neighbourhood"), (1, "room_type"), (1, "latitude"), (1, "longitude"),
+                      (1, "minimum_nights"), (1, "availability_365"), (1, "colour"), (2,)}
+    messages = " ".join(e["msg"] for e in body["errors"])
+    assert "'Atlantis' was not seen in training" in messages
+    assert "outside the area the model was trained on" in messages
+
+
+@pytest.mark.parametrize("body", [{}, {"latitude": None}, "a listing", 3.5, None])
+def test_wrong_shapes_are_422(api, body):
+    status, answer = http(f"{api[0]}/predict", raw=json.dumps(body).encode())
+    assert status == 422, answer
+
+
+def test_explain_flag_must_be_boolean(api):
+    status, body = http(f"{api[0]}/predict?explain=maybe", deploy.EXAMPLE_LISTING)
+    assert status == 422 and body["errors"][0]["loc"] == ["query", "explain"]
+
+
+def test_health_names_the_loaded_model(api):
+    status, body = http(f"{api[0]}/health", method="GET")
+    assert status == 200 and body["model"]["version"] == api[1]
+    assert body["model"]["store"] == STORE and body["model"]["loaded_at"]
+
+
+def test_missing_model_is_503_until_published(empty_api, model_dir):
+    url, store = empty_api
+    status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 503 and "latest.json does not exist" in body["reason"]
+    assert http(f"{url}/health", method="GET")[0] == 503
+    version = registry.publish(store, model_dir)  # no restart: the next request loads it
+    status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 200 and body["model"]["version"] == version
+
+
+def test_corrupt_model_is_503_then_recovers(empty_api, model_dir):
+    url, store = empty_api
+    version = registry.publish(store, model_dir)
+    store.put(f"{config.MODEL_NAME}/{version}/lean.pkl", b"not a pickle")
+    status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 503 and "lean.pkl is corrupt" in body["reason"]
+    fixed = registry.publish(store, model_dir)
+    assert http(f"{url}/predict", deploy.EXAMPLE_LISTING)[1]["model"]["version"] == fixed
+
+
+def test_metadata_of_another_version_is_503(empty_api, model_dir):
+    url, store = empty_api
+    first, second = registry.publish(store, model_dir), registry.publish(store, model_dir)
+    store.put(f"{config.MODEL_NAME}/{second}/metadata.json",
+              store.get(f"{config.MODEL_NAME}/{first}/metadata.json"))
+    status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 503 and f"describes version '{first}'" in body["reason"]
+
+
+def test_unreachable_s3_is_503(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{local_aws.free_port()}")
+    for key, value in local_aws.FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    with httpapi.local_endpoint(STORE) as url:
+        status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 503 and "S3 get_object" in body["reason"]
+
+
+def test_s3_that_never_answers_is_503(monkeypatch):
+    """A socket that accepts and stays silent: the read timeout turns into a 503, not a hang."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    monkeypatch.setattr(config, "S3_READ_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(config, "S3_MAX_ATTEMPTS", 1)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    for key, value in local_aws.FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    with httpapi.local_endpoint(STORE) as url:
+        status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    listener.close()
+    assert status == 503 and "timeout" in body["reason"].lower(), body
+
+
+def test_unexpected_error_hides_the_trace(api, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(endpoint, "predict", boom)
+    status, body = http(f"{api[0]}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 500 and "secret" not in json.dumps(body) and "Traceback" not in json.dumps(body)
+    assert body["error"] == "internal error"
+
+
+def test_event_adapter_matches_http_api_v2():
+    event = httpapi.to_event("POST", "/predict?explain=true&x=", {"Content-Type": "a/b"}, b"{}")
+    assert event["version"] == "2.0" and event["requestContext"]["http"]["method"] == "POST"
+    assert event["queryStringParameters"] == {"explain": "true", "x": ""}
+    assert event["headers"] == {"content-type": "a/b"} and event["body"] == "{}"
+    assert httpapi.to_event("GET", "/health", {}, b"")["body"] is None
+
+
+def test_parse_listings_unit():
+    schema = {"levels": {"room_type": ["Private room"]}, "ranges": {"latitude": [52.0, 53.0]}}
+    (listing,) = endpoint.parse_listings(json.dumps(deploy.EXAMPLE_LISTING | {
+        "room_type": " Private room "}), schema)
+    assert listing.room_type == "Private room" and listing.calculated_host_listings_count == 1
+    with pytest.raises(endpoint.RequestError) as error:
+        endpoint.parse_listings(json.dumps(deploy.EXAMPLE_LISTING | {"latitude": float("nan")}),
+                                schema)
+    assert error.value.status == 422

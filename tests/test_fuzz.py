@@ -1,0 +1,44 @@
+"""Property-based fuzzing of the handler (a few hundred cases per run; benchmarks/fuzz.py runs
+>= 10,000): whatever the body, encoding or query, the answer is 200/400/422/503, never 500, and
+a 200 carries a finite positive price per listing."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from airbnb_price import config, fuzzing, httpapi, registry
+
+
+@pytest.fixture(scope="module")
+def handler(model_dir, tmp_path_factory):
+    store = tmp_path_factory.mktemp("store")
+    registry.publish(registry.open_store(store), model_dir)
+    saved = os.environ.get(config.MODEL_STORE_ENV)
+    os.environ[config.MODEL_STORE_ENV] = str(store)
+    with contextlib.redirect_stdout(io.StringIO()):
+        loaded = httpapi.load_handler()
+    if saved is None:
+        os.environ.pop(config.MODEL_STORE_ENV)
+    else:
+        os.environ[config.MODEL_STORE_ENV] = saved
+    return loaded
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(event=fuzzing.events())
+def test_any_event_gets_an_allowed_status(handler, event):
+    with contextlib.redirect_stdout(io.StringIO()):
+        fuzzing.check(handler(event, httpapi.LambdaContext()))
+
+
+def test_the_property_catches_a_500():
+    with pytest.raises(AssertionError):
+        fuzzing.check({"statusCode": 500, "body": "{}"})
+    with pytest.raises(AssertionError):
+        fuzzing.check({"statusCode": 200, "body": '{"predictions": [{"price_eur": -1}]}'})
