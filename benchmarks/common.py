@@ -8,6 +8,7 @@ in the same run.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ STORE = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
 def write(name: str, result: dict) -> Path:
     """Write results/<name>.json with the machine it was measured on, and print it."""
     result = result | {"machine": {"python": platform.python_version(),
-                                   "cpu_count": __import__("os").cpu_count(),
+                                   "cpu_count": os.cpu_count(),
                                    "platform": platform.platform()}}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -66,7 +66,8 @@ def test_serverless_is_pinned_to_v3():
 
 
 def test_no_account_ids_or_keys_in_the_repo():
-    """Nothing that looks like an AWS access key or a real 12-digit account id is committed."""
+    """Nothing that looks like an AWS access key or a real 12-digit account id is committed
+    (the all-zero placeholder account of offline packaging and the local context is fine)."""
     import subprocess
 
     files = subprocess.run(["git", "ls-files"], cwd=config.PROJECT_ROOT, capture_output=True,
@@ -76,11 +77,10 @@ def test_no_account_ids_or_keys_in_the_repo():
         if name.endswith((".ipynb", ".json", ".lock")) and "package" not in name:
             continue  # notebook outputs and results hold base64 and hashes, not config
         text = (config.PROJECT_ROOT / name).read_text(errors="ignore")
-        for match in re.finditer(r"AKIA[0-9A-Z]{16}|arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):", text):
-            offenders.append((name, match.group(0)))
-        for match in re.finditer(r"(\d{12})\.dkr\.ecr", text):
-            if set(match.group(1)) != {"0"}:
-                offenders.append((name, match.group(0)))
+        keys = re.findall(r"AKIA[0-9A-Z]{16}", text)
+        accounts = re.findall(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):|(\d{12})\.dkr\.ecr", text)
+        offenders += [(name, k) for k in keys]
+        offenders += [(name, a) for pair in accounts for a in pair if a and set(a) != {"0"}]
     assert offenders == []
 
 
@@ -108,3 +108,4 @@ def test_dry_run_deploys_to_moto_and_the_local_endpoint(tmp_path, model_dir):
     assert result["status"] == 200, result
     assert result["response"]["model"]["version"] == result["model_version"]
     assert 25 <= result["response"]["predictions"][0]["price_eur"] < 500
+    assert any('"message":"predicted"' in line for line in result["handler_log"])

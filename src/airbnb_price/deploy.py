@@ -9,6 +9,8 @@ on 127.0.0.1 and call it with the example listing.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -163,13 +165,14 @@ def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) 
     lint_dockerfile()
     template = package_offline(Path(work_dir) / "serverless")
     lint_template(template)
-    with local_aws.moto_s3(bucket):
+    logs = io.StringIO()  # the handler's structured log lines, kept in the result
+    with local_aws.moto_s3(bucket), contextlib.redirect_stdout(logs):
         version = publish_model(model_dir, bucket)
         with httpapi.local_endpoint(f"s3://{bucket}/{config.MODEL_PREFIX}") as url:
             status, body = call(url)
     return {"mode": "dry run (moto S3 + local endpoint)", "model_version": version,
             "template": str(template), "iam": iam_statements(template), "url": url,
-            "status": status, "response": body}
+            "status": status, "response": body, "handler_log": logs.getvalue().splitlines()}
 
 
 def real_run(model_dir: Path, stage: str, bucket: str | None = None,
