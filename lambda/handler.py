@@ -37,9 +37,9 @@ def predict() -> Response:
     event = app.current_event
     with_explain = endpoint.parse_flag((event.query_string_parameters or {}).get("explain"),
                                        "explain")
+    payload = endpoint.read_json(endpoint.request_body(event.body, event.is_base64_encoded))
     loaded = models.get()
-    body = endpoint.request_body(event.body, event.is_base64_encoded)
-    listings = endpoint.parse_listings(body, loaded.metadata["inputs"])
+    listings = endpoint.parse_listings(payload, loaded.metadata["inputs"])
     result = endpoint.predict(loaded, listings, with_explain)
     metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(listings))
     logger.info("predicted", extra={"listings": len(listings), "explain": with_explain,

@@ -140,6 +140,7 @@ def test_health_names_the_loaded_model(api):
 
 def test_missing_model_is_503_until_published(empty_api, model_dir):
     url, store = empty_api
+    assert http(f"{url}/predict", raw=b"{oops")[0] == 400  # the caller's error comes first
     status, body = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
     assert status == 503 and "latest.json does not exist" in body["reason"]
     assert http(f"{url}/health", method="GET")[0] == 503
@@ -217,10 +218,10 @@ def test_event_adapter_matches_http_api_v2():
 
 def test_parse_listings_unit():
     schema = {"levels": {"room_type": ["Private room"]}, "ranges": {"latitude": [52.0, 53.0]}}
-    (listing,) = endpoint.parse_listings(json.dumps(deploy.EXAMPLE_LISTING | {
-        "room_type": " Private room "}), schema)
+    (listing,) = endpoint.parse_listings(deploy.EXAMPLE_LISTING | {
+        "room_type": " Private room "}, schema)
     assert listing.room_type == "Private room" and listing.calculated_host_listings_count == 1
     with pytest.raises(endpoint.RequestError) as error:
-        endpoint.parse_listings(json.dumps(deploy.EXAMPLE_LISTING | {"latitude": float("nan")}),
-                                schema)
+        endpoint.parse_listings(endpoint.read_json(json.dumps(
+            deploy.EXAMPLE_LISTING | {"latitude": float("nan")})), schema)
     assert error.value.status == 422

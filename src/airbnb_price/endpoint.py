@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -93,18 +94,26 @@ def request_body(body: str | None, is_base64: bool) -> bytes:
         raise RequestError(400, f"request body is not valid base64: {exc}") from exc
 
 
-def parse_listings(body: str | bytes | None, schema: dict) -> list[Listing]:
-    """Listings from a request body: one JSON object or a list of up to MAX_BATCH.
+def read_json(body: bytes | str | None) -> Any:
+    """The request's JSON document; RequestError(400) when there is none or it is not JSON.
 
-    Raises RequestError(400) for a body that is not JSON, RequestError(422) naming every bad
-    field (`loc` is [item, field]) otherwise. `schema` is the model's metadata["inputs"].
+    Checked before the model is loaded: an unreadable request is the caller's error (400)
+    whether or not a model is available.
     """
     if not body:
         raise RequestError(400, "request body is empty: send a listing as JSON")
     try:
-        payload = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+
+
+def parse_listings(payload: Any, schema: dict) -> list[Listing]:
+    """Listings from a JSON document: one object or a list of up to MAX_BATCH.
+
+    Raises RequestError(422) naming every bad field (`loc` is [item, field]). `schema` is the
+    model's metadata["inputs"].
+    """
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_BATCH:
         raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
