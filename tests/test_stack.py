@@ -35,7 +35,8 @@ def test_iam_grants_only_getobject_on_the_model_prefix(template):
     statements = deploy.iam_statements(template)
     s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"])]
     assert s3 == [{"Effect": "Allow", "Action": ["s3:GetObject"],
-                   "Resource": f"arn:aws:s3:::airbnb-price-models-ci/{config.MODEL_PREFIX}/*"}]
+                   "Resource": f"arn:aws:s3:::{config.MODEL_BUCKET.format(stage='ci')}/"
+                               f"{config.MODEL_PREFIX}/*"}]
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert all("*" not in action for action in statement["Action"]), statement
@@ -49,8 +50,11 @@ def test_function_is_an_http_api_image_with_measured_sizing(template):
     assert function["PackageType"] == "Image"
     assert function["Code"]["ImageUri"] == deploy.PLACEHOLDER_IMAGE
     assert function["MemorySize"] == 512 and function["Timeout"] == 10
+    # a model load that cannot reach S3 gives up (503) before Lambda kills the invocation
+    worst = config.S3_MAX_ATTEMPTS * (config.S3_CONNECT_TIMEOUT_S + config.S3_READ_TIMEOUT_S)
+    assert worst < function["Timeout"]
     assert function["Environment"]["Variables"][config.MODEL_STORE_ENV] == (
-        f"s3://airbnb-price-models-ci/{config.MODEL_PREFIX}")
+        f"s3://{config.MODEL_BUCKET.format(stage='ci')}/{config.MODEL_PREFIX}")
     routes = sorted(r["Properties"]["RouteKey"] for r in resources.values()
                     if r["Type"] == "AWS::ApiGatewayV2::Route")
     assert routes == ["GET /health", "POST /predict"]

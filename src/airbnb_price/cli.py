@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     ship.add_argument("--run", default=None, help="run folder (default: the newest with a model)")
     ship.add_argument("--stage", default="dev")
     ship.add_argument("--region", default=config.AWS_REGION)
-    ship.add_argument("--bucket", default=None, help="model bucket (default: airbnb-price-models-STAGE)")
+    ship.add_argument("--bucket", default=None,
+                      help=f"model bucket (default: {config.MODEL_BUCKET.format(stage='STAGE')})")
     ship.add_argument("--model-version", default="", help="pin a published version (skip publish)")
     ship.add_argument("--dry-run", action="store_true",
                       help="the same steps against moto S3 and a local endpoint")

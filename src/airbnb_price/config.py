@@ -64,10 +64,13 @@ LAMBDA_HANDLER = "handler.handler"
 #: Where the function runs and where its model lives (serverless.yml parameters default to these).
 AWS_REGION = "eu-west-1"
 MODEL_PREFIX = "models"
-#: S3 client limits: a model load gives up well within the function's 10 s timeout and answers
-#: 503, instead of the Lambda being killed mid-request.
-S3_CONNECT_TIMEOUT_S = 3.0
-S3_READ_TIMEOUT_S = 5.0
+#: Default model bucket per stage (serverless.yml's `bucket` parameter has the same default).
+MODEL_BUCKET = "airbnb-price-models-{stage}"
+#: S3 client limits: attempts x (connect + read) = 8 s, so a model load gives up inside the
+#: function's 10 s timeout and answers 503 instead of the Lambda being killed mid-request.
+#: The model is ~0.3 MB; in-region reads take milliseconds.
+S3_CONNECT_TIMEOUT_S = 1.0
+S3_READ_TIMEOUT_S = 3.0
 S3_MAX_ATTEMPTS = 2
 #: `make serve` and the deploy notebook's dry run: S3 from moto's server in this bucket.
 LOCAL_BUCKET = "airbnb-price-local"

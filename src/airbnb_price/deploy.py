@@ -178,7 +178,7 @@ def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) 
 def real_run(model_dir: Path, stage: str, bucket: str | None = None,
              region: str = config.AWS_REGION, model_version: str = "") -> dict:
     """Publish the model (unless a version is pinned), `sls deploy`, call the deployed URL."""
-    bucket = bucket or f"airbnb-price-models-{stage}"
+    bucket = bucket or config.MODEL_BUCKET.format(stage=stage)
     version = model_version or publish_model(model_dir, bucket)
     url = deploy(stage, bucket, region, model_version)
     status, body = call(url)
