@@ -165,14 +165,15 @@ def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) 
     lint_dockerfile()
     template = package_offline(Path(work_dir) / "serverless")
     lint_template(template)
-    logs = io.StringIO()  # the handler's structured log lines, kept in the result
-    with local_aws.moto_s3(bucket), contextlib.redirect_stdout(logs):
+    # The handler's JSON log lines would land in the notebook's report; CloudWatch is their
+    # place, and locally they are dropped (`make serve` shows them).
+    with local_aws.moto_s3(bucket), contextlib.redirect_stdout(io.StringIO()):
         version = publish_model(model_dir, bucket)
         with httpapi.local_endpoint(f"s3://{bucket}/{config.MODEL_PREFIX}") as url:
             status, body = call(url)
     return {"mode": "dry run (moto S3 + local endpoint)", "model_version": version,
             "template": str(template), "iam": iam_statements(template), "url": url,
-            "status": status, "response": body, "handler_log": logs.getvalue().splitlines()}
+            "status": status, "response": body}
 
 
 def real_run(model_dir: Path, stage: str, bucket: str | None = None,
