@@ -18,8 +18,9 @@ def _run(args: argparse.Namespace) -> int:
 
     params = pipeline.RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
                                 smoke=args.smoke, min_price=args.min_price,
-                                max_price=args.max_price)
-    notebooks = tuple(args.notebooks) if args.notebooks else pipeline.NOTEBOOKS
+                                max_price=args.max_price, compare_listings=args.compare_listings,
+                                compare_snapshot=args.compare_snapshot)
+    notebooks = tuple(args.notebooks) if args.notebooks else params.notebooks()
     run_dir = pipeline.run(params, notebooks=notebooks, runs_dir=args.runs_dir)
     print(f"run complete: {run_dir}\nreports: {run_dir / 'index.html'}")
     return 0
@@ -103,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-price", type=float, default=config.MAX_PRICE)
     run.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
     run.add_argument("--notebooks", nargs="+", help="subset of notebooks, in order")
+    run.add_argument("--compare-listings", help="a second snapshot's listings (path or URL): adds "
+                     f"the drift notebook (default source: ${config.COMPARE_LISTINGS_ENV})")
+    run.add_argument("--compare-snapshot", help="the second snapshot's Inside Airbnb date "
+                     f"(default {config.COMPARE_SNAPSHOT}); adds the drift notebook")
     run.set_defaults(func=_run)
 
     model = sub.add_parser("model", help="publish, list and promote models in the registry")

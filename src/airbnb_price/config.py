@@ -39,6 +39,10 @@ CITIES: dict[str, City] = {
 }
 DEFAULT_CITY = "amsterdam"
 DEFAULT_SNAPSHOT = "2021-07-04"
+#: The drift notebook (06) compares DEFAULT_SNAPSHOT with this one unless told otherwise.
+COMPARE_SNAPSHOT = "2024-09-05"
+#: Environment variable that points at the comparison snapshot's listings file.
+COMPARE_LISTINGS_ENV = "AIRBNB_COMPARE_LISTINGS"
 
 #: Listings priced outside [MIN_PRICE, MAX_PRICE) are dropped before training.
 MIN_PRICE = 25.0

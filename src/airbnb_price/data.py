@@ -131,15 +131,17 @@ def resolve_source(
     environ: Mapping[str, str] | None = None,
     cache_dir: Path | None = None,
     allow_download: bool = True,
+    env_var: str = config.LISTINGS_ENV,
 ) -> Source:
-    """Find the listings file, trying argument, environment, cache and download in turn."""
+    """Find the listings file, trying argument, environment (`env_var`), cache and download in
+    turn."""
     environ = os.environ if environ is None else environ
     tried: list[str] = []
-    candidates = [("argument", listings), ("environment", environ.get(config.LISTINGS_ENV))]
+    candidates = [("argument", listings), ("environment", environ.get(env_var))]
     for origin, value in candidates:
         if not value:
             tried.append(f"{origin}: not given" if origin == "argument"
-                         else f"${config.LISTINGS_ENV}: not set")
+                         else f"${env_var}: not set")
             continue
         value = str(value)
         if _is_url(value):
@@ -162,8 +164,8 @@ def resolve_source(
         tried.append(f"download of {url}: disabled")
     raise DataSourceError(
         "no listings file found. Tried:\n  - " + "\n  - ".join(tried)
-        + f"\nPass a local file with `airbnb-price run --listings PATH` or set "
-        f"{config.LISTINGS_ENV}=PATH."
+        + f"\nPass a local file (`airbnb-price run --listings PATH`, or --compare-listings for "
+        f"the drift snapshot) or set {env_var}=PATH."
     )
 
 

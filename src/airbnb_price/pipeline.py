@@ -15,7 +15,7 @@ import os
 import platform
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from airbnb_price import config
 #: The numbered notebooks a full run executes, in order.
 NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb",
              "05_deploy.ipynb")
+#: Added to a run when a second snapshot is given (RunParams.compare_*).
+DRIFT_NOTEBOOK = "06_drift.ipynb"
 
 #: Packages whose versions every run and every published model records.
 TRACKED_PACKAGES = (
@@ -46,10 +48,19 @@ class RunParams:
     smoke: bool = False
     min_price: float = config.MIN_PRICE
     max_price: float = config.MAX_PRICE
-    extra: dict = field(default_factory=dict)
+    compare_listings: str | None = None
+    compare_snapshot: str | None = None
+
+    @property
+    def compares(self) -> bool:
+        """A second snapshot was asked for, so the run includes the drift notebook."""
+        return bool(self.compare_listings or self.compare_snapshot)
+
+    def notebooks(self) -> tuple[str, ...]:
+        return (*NOTEBOOKS, DRIFT_NOTEBOOK) if self.compares else NOTEBOOKS
 
     def for_notebook(self, declared: set[str], run_dir: Path) -> dict:
-        values = {k: v for k, v in asdict(self).items() if k != "extra"} | self.extra
+        values = {k: v for k, v in asdict(self).items() if v is not None}
         values["output_dir"] = str(run_dir)
         return {k: v for k, v in values.items() if k in declared}
 
@@ -150,6 +161,12 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
     source = data.resolve_source(params.listings, params.city, params.snapshot)
     listings = data.load_listings(source)
     params.listings = str(source.path)
+    if params.compares:  # the second snapshot is checked before any notebook runs, too
+        params.compare_snapshot = params.compare_snapshot or config.COMPARE_SNAPSHOT
+        other = data.resolve_source(params.compare_listings, params.city, params.compare_snapshot,
+                                    env_var=config.COMPARE_LISTINGS_ENV)
+        data.load_listings(other)
+        params.compare_listings = str(other.path)
     run_dir = new_run_dir(runs_dir)
     notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
     (run_dir / "reports").mkdir()

@@ -90,3 +90,20 @@ def rows_removed(report: pd.DataFrame) -> plt.Figure:
     ax.set(title="Rows removed per cleaning rule", xlabel="rows")
     fig.tight_layout()
     return fig
+
+
+def median_price_by_snapshot(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Grouped horizontal bars of median price per level, one bar per snapshot column
+    (drift.median_price_by's table; its change_pct column is left out)."""
+    snapshots = [c for c in table.columns if c != "change_pct"]
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(table) * len(snapshots) / 2 + 1)))
+    height = 0.8 / len(snapshots)
+    positions = np.arange(len(table))
+    for i, snapshot in enumerate(snapshots):
+        ax.barh(positions + i * height, table[snapshot], height=height, label=str(snapshot))
+    ax.set_yticks(positions + height * (len(snapshots) - 1) / 2, table.index)
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="median EUR per night")
+    ax.legend()
+    fig.tight_layout()
+    return fig
