@@ -225,3 +225,31 @@ def test_parse_listings_unit():
         endpoint.parse_listings(endpoint.read_json(json.dumps(
             deploy.EXAMPLE_LISTING | {"latitude": float("nan")})), schema)
     assert error.value.status == 422
+
+
+def test_make_serve_answers_the_readme_request(smoke_run):
+    """`airbnb-price serve` (what `make serve` runs): moto S3, the run's model published, the
+    handler on a local port; the README's curl body gets a price; Ctrl-C stops it cleanly."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    port = local_aws.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "airbnb_price.cli", "serve", "--port",
+                             str(port), "--run", str(smoke_run)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        local_aws.wait_for_port(port, timeout=60)
+        deadline = time.monotonic() + 30
+        while http(f"http://127.0.0.1:{port}/health", method="GET")[0] != 200:
+            assert time.monotonic() < deadline, "the served model never became healthy"
+            time.sleep(0.2)
+        status, body = http(f"http://127.0.0.1:{port}/predict?explain=true",
+                            deploy.EXAMPLE_LISTING)
+        assert status == 200 and body["predictions"][0]["contributions"], body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output[-2000:]
+    assert f"serving handler.handler on http://127.0.0.1:{port}" in output
