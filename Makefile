@@ -12,6 +12,8 @@ NODE_STAMP := node_modules/.installed
 STAGE ?= dev
 SHARED_LISTINGS := $(abspath ../shared/data/amsterdam/2021-07-04/listings.csv)
 export AIRBNB_LISTINGS ?= $(if $(wildcard $(SHARED_LISTINGS)),$(SHARED_LISTINGS),)
+SHARED_MAP := $(abspath ../shared/data/amsterdam/neighbourhoods.geojson)
+export AIRBNB_NEIGHBOURHOODS ?= $(if $(wildcard $(SHARED_MAP)),$(SHARED_MAP),)
 SHARED_COMPARE := $(abspath ../shared/data/amsterdam/2024-09-05/listings.csv)
 export AIRBNB_COMPARE_LISTINGS ?= $(if $(wildcard $(SHARED_COMPARE)),$(SHARED_COMPARE),)
 # nbval and interactive notebook runs write their scratch output here, not into runs/.

@@ -39,7 +39,7 @@ def predict() -> Response:
                                        "explain")
     payload = endpoint.read_json(endpoint.request_body(event.body, event.is_base64_encoded))
     loaded = models.get()
-    listings = endpoint.parse_listings(payload, loaded.metadata["inputs"])
+    listings = endpoint.parse_listings(payload, loaded.metadata["inputs"], models.neighbourhoods)
     result = endpoint.predict(loaded, listings, with_explain)
     metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(listings))
     logger.info("predicted", extra={"listings": len(listings), "explain": with_explain,

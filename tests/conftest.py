@@ -11,6 +11,8 @@ import pytest
 from airbnb_price import config
 
 SHARED_DATA = config.PROJECT_ROOT.parent / "shared" / "data" / "amsterdam"
+# Models trained by the tests carry the city's polygons, as `make run` does.
+os.environ.setdefault(config.NEIGHBOURHOODS_ENV, str(SHARED_DATA / "neighbourhoods.geojson"))
 
 
 @pytest.fixture(scope="session")

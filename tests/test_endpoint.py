@@ -127,6 +127,22 @@ def test_wrong_shapes_are_422(api, body):
     assert status == 422, answer
 
 
+def test_neighbourhood_is_derived_from_the_coordinates(api):
+    listing = {k: v for k, v in deploy.EXAMPLE_LISTING.items() if k != "neighbourhood"}
+    status, body = http(f"{api[0]}/predict", [deploy.EXAMPLE_LISTING, listing])
+    assert status == 200, body
+    given, derived = (p["price_eur"] for p in body["predictions"])
+    assert derived == given  # the example lies in Centrum-West, the neighbourhood it names
+
+
+def test_coordinates_outside_the_city_polygons_are_422(api):
+    # inside the training box (lat/lon ranges) but in the water west of the city
+    outside = deploy.EXAMPLE_LISTING | {"latitude": 52.40, "longitude": 4.76}
+    status, body = http(f"{api[0]}/predict", outside)
+    assert status == 422 and body["errors"][0]["loc"] == [0, "latitude"], body
+    assert "lies in none of the city's neighbourhoods" in body["errors"][0]["msg"]
+
+
 def test_explain_flag_must_be_boolean(api):
     status, body = http(f"{api[0]}/predict?explain=maybe", deploy.EXAMPLE_LISTING)
     assert status == 422 and body["errors"][0]["loc"] == ["query", "explain"]
@@ -136,6 +152,7 @@ def test_health_names_the_loaded_model(api):
     status, body = http(f"{api[0]}/health", method="GET")
     assert status == 200 and body["model"]["version"] == api[1]
     assert body["model"]["store"] == STORE and body["model"]["loaded_at"]
+    assert body["model"]["neighbourhood_map"] is True
 
 
 def test_missing_model_is_503_until_published(empty_api, model_dir):

@@ -111,7 +111,9 @@ def test_metrics_and_model_written(smoke_run):
         assert set(metrics[model]) == {"mae", "rmse", "r2", "mape"}
         assert 20 < metrics[model]["mae"] < 70, "hold-out MAE in euros is plausible"
     assert sorted(p.name for p in (smoke_run / "model").iterdir()) == [
-        "lean.pkl", "metadata.json", "model.pkl"]
+        "lean.pkl", "metadata.json", "model.pkl", "neighbourhoods.geojson"]
+    metadata = json.loads((smoke_run / "model" / "metadata.json").read_text())
+    assert metadata["geometry"] == "neighbourhoods.geojson"
     for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
                  "shap_dependence_distance_to_centre_km"):
         assert (smoke_run / "figures" / f"{name}.png").stat().st_size > 5_000

@@ -41,6 +41,9 @@ DEFAULT_CITY = "amsterdam"
 DEFAULT_SNAPSHOT = "2021-07-04"
 #: The drift notebook (06) compares DEFAULT_SNAPSHOT with this one unless told otherwise.
 COMPARE_SNAPSHOT = "2024-09-05"
+#: Environment variable that points at the city's neighbourhoods.geojson (optional: a model
+#: trained with it checks coordinates against the polygons and can derive `neighbourhood`).
+NEIGHBOURHOODS_ENV = "AIRBNB_NEIGHBOURHOODS"
 #: Environment variable that points at the comparison snapshot's listings file.
 COMPARE_LISTINGS_ENV = "AIRBNB_COMPARE_LISTINGS"
 

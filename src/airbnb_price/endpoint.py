@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from airbnb_price import config, explain, features, registry
+from airbnb_price import config, explain, features, geo, registry
 
 #: Largest batch one request may carry.
 MAX_BATCH = 100
@@ -55,7 +55,8 @@ class Listing(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    neighbourhood: str = Field(min_length=1, max_length=100)
+    neighbourhood: str | None = Field(None, min_length=1, max_length=100,
+                                      description="derived from the coordinates when omitted")
     room_type: str = Field(min_length=1, max_length=50)
     latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
     longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
@@ -66,9 +67,9 @@ class Listing(BaseModel):
 
     @field_validator("neighbourhood", "room_type")
     @classmethod
-    def _seen_level(cls, value: str, info: ValidationInfo) -> str:
+    def _seen_level(cls, value: str | None, info: ValidationInfo) -> str | None:
         levels = (info.context or {}).get("levels", {}).get(info.field_name)
-        if levels and value not in levels:
+        if value is not None and levels and value not in levels:
             raise ValueError(f"{value!r} was not seen in training; one of: {', '.join(levels)}")
         return value
 
@@ -108,11 +109,13 @@ def read_json(body: bytes | str | None) -> Any:
         raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
 
 
-def parse_listings(payload: Any, schema: dict) -> list[Listing]:
+def parse_listings(payload: Any, schema: dict,
+                   neighbourhoods: geo.NeighbourhoodMap | None = None) -> list[Listing]:
     """Listings from a JSON document: one object or a list of up to MAX_BATCH.
 
     Raises RequestError(422) naming every bad field (`loc` is [item, field]). `schema` is the
-    model's metadata["inputs"].
+    model's metadata["inputs"]; with the model's `neighbourhoods` map, coordinates must lie in
+    the city and a missing neighbourhood is derived from them.
     """
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_BATCH:
@@ -124,7 +127,9 @@ def parse_listings(payload: Any, schema: dict) -> list[Listing]:
                            "type": "object_type"})
             continue
         try:
-            listings.append(Listing.model_validate(item, context=schema))
+            listing = Listing.model_validate(item, context=schema)
+            errors.extend(_place(listing, index, neighbourhoods))
+            listings.append(listing)
         except ValidationError as exc:
             errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
                           for e in exc.errors(include_url=False, include_context=False,
@@ -132,6 +137,22 @@ def parse_listings(payload: Any, schema: dict) -> list[Listing]:
     if errors:
         raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
     return listings
+
+
+def _place(listing: Listing, index: int, neighbourhoods: geo.NeighbourhoodMap | None) -> list[dict]:
+    """Check the coordinates against the city's polygons and fill in a missing neighbourhood;
+    the errors found (none when all is well)."""
+    if neighbourhoods is None:
+        return [] if listing.neighbourhood else [{
+            "loc": [index, "neighbourhood"], "type": "missing",
+            "msg": "Field required (the served model has no map to derive it from coordinates)"}]
+    found = neighbourhoods.locate(listing.latitude, listing.longitude)
+    if found is None:
+        return [{"loc": [index, "latitude"], "type": "outside_city",
+                 "msg": f"({listing.latitude}, {listing.longitude}) lies in none of the city's "
+                        "neighbourhoods"}]
+    listing.neighbourhood = listing.neighbourhood or found
+    return []
 
 
 def parse_flag(value: str | None, name: str) -> bool:
@@ -185,6 +206,7 @@ class ModelCache:
     name: str = config.MODEL_NAME
     version: str | None = None
     loaded: registry.LoadedModel | None = None
+    neighbourhoods: geo.NeighbourhoodMap | None = None
     loaded_at: str | None = None
     last_error: str | None = None
 
@@ -212,13 +234,18 @@ class ModelCache:
             raise ModelUnavailable(self.last_error)
         try:
             loaded = registry.load(registry.open_store(self.store_url), self.version, self.name)
+            where = f"{self.store_url}/{self.name}/{loaded.version}"
             if not hasattr(loaded.model, "predict") or "inputs" not in loaded.metadata:
-                raise registry.RegistryError(
-                    f"{self.store_url}/{self.name}/{loaded.version} is not a serving artifact")
+                raise registry.RegistryError(f"{where} is not a serving artifact")
+            try:
+                neighbourhoods = (geo.load_map(loaded.geometry, f"{where}/{geo.FILE}")
+                                  if loaded.geometry else None)
+            except geo.GeometryError as exc:
+                raise registry.RegistryError(str(exc)) from exc
         except registry.RegistryError as exc:
             self.last_error = str(exc)
             raise ModelUnavailable(self.last_error) from exc
-        self.loaded, self.last_error = loaded, None
+        self.loaded, self.neighbourhoods, self.last_error = loaded, neighbourhoods, None
         self.loaded_at = dt.datetime.now(dt.UTC).isoformat()
 
     def health(self) -> dict:
@@ -227,6 +254,7 @@ class ModelCache:
         if self.loaded is not None:
             model = {"name": self.name, "version": self.loaded.version,
                      "loaded_at": self.loaded_at, "store": self.store_url,
-                     "pinned": self.version is not None}
+                     "pinned": self.version is not None,
+                     "neighbourhood_map": self.neighbourhoods is not None}
         return {"status": "ok" if model else "unavailable", "model": model,
                 "error": self.last_error}

@@ -231,18 +231,27 @@ def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
     return pd.DataFrame(rows)
 
 
-def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict) -> dict[str, float]:
-    """Write model.pkl (PyCaret pipeline), lean.pkl and metadata.json; return sizes in MB."""
+def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict,
+               neighbourhoods: Any = None) -> dict[str, float]:
+    """Write model.pkl (PyCaret pipeline), lean.pkl, metadata.json and, when a neighbourhoods
+    file is given, its validated copy (so the endpoint serves the map the model was made
+    with); return sizes in MB."""
     from pathlib import Path
 
     import joblib
 
+    from airbnb_price import geo
     from airbnb_price.pipeline import write_json
 
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(final, model_dir / "model.pkl")
     joblib.dump(lean, model_dir / "lean.pkl")
+    if neighbourhoods:
+        raw = Path(neighbourhoods).read_bytes()
+        geo.parse(raw, str(neighbourhoods))
+        (model_dir / geo.FILE).write_bytes(raw)
+        metadata = metadata | {"geometry": geo.FILE}
     write_json(model_dir / "metadata.json", metadata)
     return {p.name: round(p.stat().st_size / 1e6, 3) for p in sorted(model_dir.iterdir())}
 

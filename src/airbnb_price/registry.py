@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airbnb_price import config
+from airbnb_price import config, geo
 
 ARTIFACTS = ("model.pkl", "lean.pkl")
+#: Published when the run's model folder has them (metadata names them).
+OPTIONAL_ARTIFACTS = (geo.FILE,)
 METADATA = "metadata.json"
 LATEST = "latest.json"
 
@@ -132,6 +134,7 @@ class LoadedModel:
     version: str
     model: Any
     metadata: dict
+    geometry: bytes | None = None  # the neighbourhoods GeoJSON, when the model has one
 
 
 def new_version() -> str:
@@ -150,7 +153,8 @@ def publish(store: Store, model_dir: Path, name: str = config.MODEL_NAME,
     metadata = json.loads((model_dir / METADATA).read_text())
     metadata |= {"version": version, "name": name,
                  "published_at": dt.datetime.now(dt.UTC).isoformat()}
-    for artifact in ARTIFACTS:
+    present = [a for a in OPTIONAL_ARTIFACTS if (model_dir / a).is_file()]
+    for artifact in (*ARTIFACTS, *present):
         store.put(f"{name}/{version}/{artifact}", (model_dir / artifact).read_bytes())
     store.put(f"{name}/{version}/{METADATA}", json.dumps(metadata, indent=2).encode())
     promote(store, version, name)
@@ -209,4 +213,6 @@ def load(store: Store, version: str | None = None, name: str = config.MODEL_NAME
     except Exception as exc:
         raise RegistryError(f"{store.url}/{name}/{version}/{artifact} is corrupt: "
                             f"{type(exc).__name__}: {exc}") from exc
-    return LoadedModel(version, model, metadata)
+    geometry = store.get(f"{name}/{version}/{metadata['geometry']}") if metadata.get(
+        "geometry") else None
+    return LoadedModel(version, model, metadata, geometry)
