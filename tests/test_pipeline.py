@@ -42,6 +42,7 @@ def test_reports_are_html_without_code(smoke_run):
 
 
 def test_pycaret_diagnostics_and_deploy_dry_run_recorded(smoke_run):
+    assert (smoke_run / "figures" / "price_choropleth.png").stat().st_size > 5_000
     for stem in modeling.PYCARET_PLOTS.values():
         assert (smoke_run / "figures" / f"{stem}.png").stat().st_size > 5_000
     result = json.loads((smoke_run / "deploy.json").read_text())

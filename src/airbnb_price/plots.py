@@ -107,3 +107,31 @@ def median_price_by_snapshot(table: pd.DataFrame, title: str) -> plt.Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def choropleth(frame: pd.DataFrame, collection: dict) -> plt.Figure:
+    """Median listing price per neighbourhood on its polygons (a GeoJSON FeatureCollection,
+    validated by airbnb_price.geo.parse); outer rings are drawn, holes are left out."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Polygon
+
+    medians = frame.groupby("neighbourhood")[TARGET].median()
+    patches, values = [], []
+    for feature in collection["features"]:
+        geometry = feature["geometry"]
+        polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+                    else geometry["coordinates"])
+        value = medians.get(feature["properties"]["neighbourhood"], np.nan)
+        for polygon in polygons:
+            patches.append(Polygon(np.asarray(polygon[0])[:, :2], closed=True))
+            values.append(value)
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    shapes = PatchCollection(patches, cmap="viridis", edgecolor="white", linewidth=0.6)
+    shapes.set_array(np.asarray(values))
+    ax.add_collection(shapes)
+    ax.autoscale_view()
+    fig.colorbar(shapes, ax=ax, label="median price (EUR per night)")
+    ax.set(title="Median price per neighbourhood", xlabel="longitude", ylabel="latitude")
+    ax.set_aspect(1 / np.cos(np.radians(frame["latitude"].mean())))
+    fig.tight_layout()
+    return fig
