@@ -120,39 +120,45 @@ def parse_listings(payload: Any, schema: dict,
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_BATCH:
         raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
-    listings, errors = [], []
+    listings, positions, errors = [], [], []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append({"loc": [index], "msg": "a listing must be a JSON object",
                            "type": "object_type"})
             continue
         try:
-            listing = Listing.model_validate(item, context=schema)
-            errors.extend(_place(listing, index, neighbourhoods))
-            listings.append(listing)
+            listings.append(Listing.model_validate(item, context=schema))
+            positions.append(index)
         except ValidationError as exc:
             errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
                           for e in exc.errors(include_url=False, include_context=False,
                                               include_input=False))
+    errors.extend(_place(listings, positions, neighbourhoods))
     if errors:
         raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
     return listings
 
 
-def _place(listing: Listing, index: int, neighbourhoods: geo.NeighbourhoodMap | None) -> list[dict]:
-    """Check the coordinates against the city's polygons and fill in a missing neighbourhood;
-    the errors found (none when all is well)."""
+def _place(listings: list[Listing], positions: list[int],
+           neighbourhoods: geo.NeighbourhoodMap | None) -> list[dict]:
+    """Check the coordinates against the city's polygons (one query for the whole batch) and
+    fill in missing neighbourhoods; the errors found, at the listings' request positions."""
     if neighbourhoods is None:
-        return [] if listing.neighbourhood else [{
-            "loc": [index, "neighbourhood"], "type": "missing",
-            "msg": "Field required (the served model has no map to derive it from coordinates)"}]
-    found = neighbourhoods.locate(listing.latitude, listing.longitude)
-    if found is None:
-        return [{"loc": [index, "latitude"], "type": "outside_city",
-                 "msg": f"({listing.latitude}, {listing.longitude}) lies in none of the city's "
-                        "neighbourhoods"}]
-    listing.neighbourhood = listing.neighbourhood or found
-    return []
+        return [{"loc": [index, "neighbourhood"], "type": "missing",
+                 "msg": "Field required (the served model has no map to derive it from "
+                        "coordinates)"}
+                for listing, index in zip(listings, positions, strict=True)
+                if not listing.neighbourhood]
+    found = neighbourhoods.locate_many([x.latitude for x in listings],
+                                       [x.longitude for x in listings])
+    errors = []
+    for listing, index, name in zip(listings, positions, found, strict=True):
+        if name is None:
+            errors.append({"loc": [index, "latitude"], "type": "outside_city",
+                           "msg": f"({listing.latitude}, {listing.longitude}) lies in none of "
+                                  "the city's neighbourhoods"})
+        listing.neighbourhood = listing.neighbourhood or name
+    return errors
 
 
 def parse_flag(value: str | None, name: str) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from airbnb_price import config
 
@@ -64,10 +67,21 @@ class NeighbourhoodMap:
 
     def locate(self, latitude: float, longitude: float) -> str | None:
         """The neighbourhood containing the point, or None outside every polygon."""
-        from shapely import Point
+        return self.locate_many([latitude], [longitude])[0]
 
-        hits = self._tree.query(Point(longitude, latitude), predicate="within")
-        return self.names[int(min(hits))] if len(hits) else None
+    def locate_many(self, latitudes: Sequence[float],
+                    longitudes: Sequence[float]) -> list[str | None]:
+        """`locate` for many points in one tree query (a batch request costs one call)."""
+        import shapely
+
+        if not len(latitudes):
+            return []
+        points = shapely.points(np.column_stack([longitudes, latitudes]))
+        point_index, polygon_index = self._tree.query(points, predicate="within")
+        found: list[str | None] = [None] * len(points)
+        for point, polygon in sorted(zip(point_index, polygon_index, strict=True), reverse=True):
+            found[point] = self.names[polygon]  # on shared borders the first polygon wins
+        return found
 
 
 def load_map(raw: Any, origin: str) -> NeighbourhoodMap:
