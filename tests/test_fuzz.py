@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from airbnb_price import config, fuzzing, httpapi, registry
+from airbnb_price import config, fuzzing, httpapi, local_aws, registry
 
 
 @pytest.fixture(scope="module")
 def handler(model_dir, tmp_path_factory):
     store = tmp_path_factory.mktemp("store")
     registry.publish(registry.open_store(store), model_dir)
-    saved = os.environ.get(config.MODEL_STORE_ENV)
-    os.environ[config.MODEL_STORE_ENV] = str(store)
-    with contextlib.redirect_stdout(io.StringIO()):
-        loaded = httpapi.load_handler()
-    if saved is None:
-        os.environ.pop(config.MODEL_STORE_ENV)
-    else:
-        os.environ[config.MODEL_STORE_ENV] = saved
-    return loaded
+    with (local_aws.environment({config.MODEL_STORE_ENV: str(store)}),
+          contextlib.redirect_stdout(io.StringIO())):
+        return httpapi.load_handler()
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib.util
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from airbnb_price import config
+from airbnb_price import config, local_aws
 
 Handler = Callable[[dict, object], dict]
 
@@ -123,18 +122,13 @@ def make_server(handler: Handler, host: str = "127.0.0.1", port: int = config.LO
 def local_endpoint(store_url: str, port: int = 0, log: bool = False) -> Iterator[str]:
     """A fresh handler serving models from `store_url` on 127.0.0.1 in a background thread;
     yields its base URL. The environment is restored and the server stopped on exit."""
-    saved = os.environ.get(config.MODEL_STORE_ENV)
-    os.environ[config.MODEL_STORE_ENV] = store_url
-    server = make_server(load_handler(), port=port, log=log)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        if saved is None:
-            os.environ.pop(config.MODEL_STORE_ENV, None)
-        else:
-            os.environ[config.MODEL_STORE_ENV] = saved
+    with local_aws.environment({config.MODEL_STORE_ENV: store_url}):
+        server = make_server(load_handler(), port=port, log=log)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()

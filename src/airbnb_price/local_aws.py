@@ -41,6 +41,22 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 
 
 @contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block and restore the previous values (or absence)
+    on exit: the local stand-ins for AWS are configured the way Lambda configures a function."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
 def moto_s3(bucket: str = config.LOCAL_BUCKET, port: int | None = None) -> Iterator[str]:
     """Start moto's server, create `bucket`, point boto3 at it; yields the endpoint URL.
 
@@ -52,19 +68,13 @@ def moto_s3(bucket: str = config.LOCAL_BUCKET, port: int | None = None) -> Itera
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in (*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL")}
+    credentials = {k: v for k, v in FAKE_CREDENTIALS.items() if not os.environ.get(k)}
     try:
         wait_for_port(port)
-        os.environ.update({k: v for k, v in FAKE_CREDENTIALS.items() if not saved[k]})
-        os.environ["AWS_ENDPOINT_URL"] = url
-        boto3.client("s3").create_bucket(
-            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.AWS_REGION})
-        yield url
+        with environment(credentials | {"AWS_ENDPOINT_URL": url}):
+            boto3.client("s3").create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.AWS_REGION})
+            yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
