@@ -16,6 +16,8 @@ SHARED_MAP := $(abspath ../shared/data/amsterdam/neighbourhoods.geojson)
 export AIRBNB_NEIGHBOURHOODS ?= $(if $(wildcard $(SHARED_MAP)),$(SHARED_MAP),)
 SHARED_COMPARE := $(abspath ../shared/data/amsterdam/2024-09-05/listings.csv)
 export AIRBNB_COMPARE_LISTINGS ?= $(if $(wildcard $(SHARED_COMPARE)),$(SHARED_COMPARE),)
+SHARED_DETAILED := $(abspath ../shared/data/amsterdam/2022-01-07/listings.csv.gz)
+export AIRBNB_DETAILED_LISTINGS ?= $(if $(wildcard $(SHARED_DETAILED)),$(SHARED_DETAILED),)
 # nbval and interactive notebook runs write their scratch output here, not into runs/.
 TEST_RUNS := $(CURDIR)/.test-runs
 
@@ -43,7 +45,7 @@ $(SERVING_STAMP): pyproject.toml requirements/constraints.txt $(wildcard src/air
 	find $(SERVING_VENV)/lib -depth -type d -name tests -exec rm -rf {} +  # as the Dockerfile does
 	touch $@
 
-run: setup  ## the full pipeline into a new runs/<id>/ (ARGS="--smoke" for the fast set)
+run: setup  ## the full pipeline into a new runs/<id>/ (ARGS="--smoke", ARGS="--feature-set detailed")
 	$(BIN)/airbnb-price run $(ARGS)
 
 smoke: setup

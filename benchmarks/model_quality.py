@@ -1,9 +1,13 @@
 """5-fold CV of the chosen pipeline (PyCaret, lean preset, LightGBM tuned as in notebook 03)
-vs a plain LightGBM on the same folds.
+vs a plain LightGBM on the same folds, for each feature set.
 
-Usage: python benchmarks/model_quality.py [--listings PATH] [--folds 5] [--tune-iterations 10]
-Prints MAE/RMSE/R^2 per model and writes benchmarks/results/model_quality.json.
-Target (issue 3): pipeline MAE <= EUR 43.0 and not worse than the plain LightGBM.
+Usage: python benchmarks/model_quality.py [--listings PATH] [--detailed-listings PATH]
+                                          [--folds 5] [--tune-iterations 10]
+Prints MAE/RMSE/R^2 per model and writes benchmarks/results/model_quality.json: the summary
+feature set (2021-07-04 summary file) at the top level, the detailed one under "detailed"
+(2022-01-07 detailed file; sources default to $AIRBNB_LISTINGS / $AIRBNB_DETAILED_LISTINGS).
+Targets: summary (issue 3) MAE <= EUR 43.0 and not worse than the plain LightGBM; detailed
+(issue 6) MAE <= EUR 36 and R^2 >= 0.65.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import KFold
 
 from airbnb_price import config, data, modeling
@@ -22,40 +27,62 @@ from airbnb_price import config, data, modeling
 RESULTS = Path(__file__).parent / "results" / "model_quality.json"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--listings", default=None)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--tune-iterations", type=int, default=10,
-                        help="tune_model iterations inside each fold (0: untuned)")
-    args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    table, _, loaded = data.prepare(args.listings)
+def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dict:
+    """Mean hold-out metrics over `folds` outer folds: the pipeline tuned inside each fold as
+    notebook 03 tunes it, and the plain LightGBM on the same rows."""
     scores: dict[str, list[dict]] = {"pipeline": [], "baseline_lightgbm": []}
-    started = time.perf_counter()
-    for train, test in KFold(args.folds, shuffle=True, random_state=config.SEED).split(table):
+    for train, test in KFold(folds, shuffle=True, random_state=config.SEED).split(table):
         tr, te = table.iloc[train], table.iloc[test]
         exp = modeling.setup_experiment(tr, "lean", folds=3, test_data=te)
         model = exp.create_model("lightgbm", verbose=False)
-        if args.tune_iterations:
-            model = exp.tune_model(model, n_iter=args.tune_iterations, optimize="MAE",
-                                   choose_better=True, verbose=False)
+        if tune_iterations:
+            model = modeling.tune(exp, model, tune_iterations)
         predicted = exp.predict_model(model, data=te.drop(columns=config.TARGET), verbose=False)
         scores["pipeline"].append(modeling.holdout_metrics(te[config.TARGET],
                                                            predicted["prediction_label"]))
         base = modeling.baseline_lightgbm(tr.drop(columns=config.TARGET), tr[config.TARGET])
         scores["baseline_lightgbm"].append(modeling.holdout_metrics(
             te[config.TARGET], modeling.baseline_predict(base, te.drop(columns=config.TARGET))))
-    result = {name: {k: round(float(np.mean([s[k] for s in runs])), 4) for k in runs[0]}
-              for name, runs in scores.items()}
-    result["setup"] = {"folds": args.folds, "tune_iterations": args.tune_iterations, "rows": len(table), "data_sha256": loaded.sha256,
+    return {name: {k: round(float(np.mean([s[k] for s in runs])), 4) for k in runs[0]}
+            for name, runs in scores.items()}
+
+
+def measure(listings: str | None, feature_set: str, folds: int, tune_iterations: int) -> dict:
+    started = time.perf_counter()
+    table, _, loaded = data.prepare(listings, feature_set=feature_set)
+    result = cross_validate(table, folds, tune_iterations)
+    result["setup"] = {"feature_set": feature_set, "folds": folds,
+                       "tune_iterations": tune_iterations, "rows": len(table),
+                       "features": table.shape[1] - 1, "data": Path(loaded.path).name,
+                       "layout": loaded.layout, "data_sha256": loaded.sha256,
                        "price_window": [config.MIN_PRICE, config.MAX_PRICE],
                        "seconds": round(time.perf_counter() - started, 1)}
+    for name in ("pipeline", "baseline_lightgbm"):
+        print(f"{feature_set:9s} {name:20s} MAE {result[name]['mae']:.2f}  "
+              f"RMSE {result[name]['rmse']:.2f}  R2 {result[name]['r2']:.3f}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listings", default=None)
+    parser.add_argument("--detailed-listings", default=None)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--tune-iterations", type=int, default=10,
+                        help="tune_model iterations inside each fold (0: untuned)")
+    parser.add_argument("--only", choices=("summary", "detailed"), default=None,
+                        help="measure one feature set and keep the other's stored figures")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    result = json.loads(RESULTS.read_text()) if args.only and RESULTS.is_file() else {}
+    if args.only != "detailed":
+        result |= measure(args.listings, "summary", args.folds, args.tune_iterations)
+    if args.only != "summary":
+        detailed = measure(args.detailed_listings, "detailed", args.folds, args.tune_iterations)
+        # the pipeline's figures at the entry's top level, beside the summary ones
+        result["detailed"] = detailed["pipeline"] | detailed
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    for name in ("pipeline", "baseline_lightgbm"):
-        print(f"{name:20s} MAE {result[name]['mae']:.2f}  RMSE {result[name]['rmse']:.2f}  "
-              f"R2 {result[name]['r2']:.3f}")
     print(f"wrote {RESULTS}")
 
 

@@ -1,7 +1,8 @@
 """AWS Lambda entry point of the prediction endpoint (HTTP API, payload format 2.0).
 
-    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100
-    GET  /health                   which model is loaded, when and from where
+    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100; listings
+                                   with the detailed fields go to the detailed model
+    GET  /health                   which models are loaded, when and from where
 
 The model is loaded on the first request, not at import time, so a missing or broken model
 costs a 503 with the reason instead of a crashed container, and the next request retries.
@@ -24,7 +25,7 @@ from airbnb_price import endpoint
 logger = Logger(service="airbnb-price")
 metrics = Metrics(namespace="AirRent", service="airbnb-price")
 app = APIGatewayHttpResolver()
-models = endpoint.ModelCache.from_env()
+models = endpoint.Models.from_env()
 
 
 def _json(status: int, payload: dict) -> Response:
@@ -38,21 +39,20 @@ def predict() -> Response:
     with_explain = endpoint.parse_flag((event.query_string_parameters or {}).get("explain"),
                                        "explain")
     payload = endpoint.read_json(endpoint.request_body(event.body, event.is_base64_encoded))
-    loaded = models.get()
-    listings = endpoint.parse_listings(payload, loaded.metadata["inputs"], models.neighbourhoods)
+    feature_set = endpoint.feature_set_of(payload)
+    cache = models[feature_set]
+    loaded = cache.get()
+    listings = endpoint.parse_listings(payload, loaded.metadata["inputs"], cache.neighbourhoods,
+                                       feature_set)
     result = endpoint.predict(loaded, listings, with_explain)
     metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(listings))
     logger.info("predicted", extra={"listings": len(listings), "explain": with_explain,
-                                    "model_version": loaded.version})
+                                    "feature_set": feature_set, "model_version": loaded.version})
     return _json(200, result)
 
 
 @app.get("/health")
 def health() -> Response:
-    try:
-        models.get()
-    except endpoint.ModelUnavailable:
-        pass  # reported in the body below
     report = models.health()
     return _json(200 if report["status"] == "ok" else 503, report)
 

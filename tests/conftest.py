@@ -43,3 +43,25 @@ def smoke_run(listings_path, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def model_dir(smoke_run) -> Path:
     return smoke_run / "model"
+
+
+@pytest.fixture(scope="session")
+def detailed_listings_path(shared_data: Path) -> Path:
+    path = Path(os.environ.get(config.DETAILED_LISTINGS_ENV)
+                or shared_data / "2022-01-07" / "listings.csv.gz")
+    assert path.is_file(), (f"tests need the 2022-01-07 detailed listings at {path} "
+                            f"(set {config.DETAILED_LISTINGS_ENV})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def detailed_run(detailed_listings_path, tmp_path_factory) -> Path:
+    """`airbnb-price run --feature-set detailed --smoke` of the modelling notebooks 02-04."""
+    from airbnb_price import cli
+
+    runs = tmp_path_factory.mktemp("detailed-runs")
+    assert cli.main(["run", "--smoke", "--feature-set", "detailed", "--listings",
+                     str(detailed_listings_path), "--runs-dir", str(runs), "--notebooks",
+                     "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb"]) == 0
+    (run_dir,) = runs.iterdir()
+    return run_dir

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -172,3 +173,60 @@ def test_detailed_layout_dollar_prices(shared_data):
 def test_unknown_rule_is_named(listings_path):
     with pytest.raises(ValueError, match="unknown cleaning rule 'drop_everything'"):
         data.clean(pd.DataFrame({"price": [1.0]}), [("drop_everything", {})])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1.5 shared baths", (1.5, 1.0)), ("1 bath", (1.0, 0.0)), ("2 private baths", (2.0, 0.0)),
+    ("Half-bath", (0.5, 0.0)), ("Shared half-bath", (0.5, 1.0)),
+])
+def test_bathrooms_text_is_parsed(text, expected):
+    assert data.parse_bathrooms(text) == expected
+    number, shared = data.parse_bathrooms(None)
+    assert np.isnan(number) and np.isnan(shared)
+
+
+def test_detailed_columns_are_typed(shared_data):
+    frame = data.load_listings(shared_data / "2022-01-07" / "listings.csv.gz").frame
+    assert set(frame["host_is_superhost"].dropna().unique()) == {0.0, 1.0}
+    rates = frame["host_response_rate"]  # "97%" became 97.0, "N/A" became NaN
+    assert rates.dropna().between(0, 100).all() and rates.isna().any() and rates.max() == 100.0
+    assert frame["bathrooms"].notna().mean() > 0.95 and frame["bathrooms_shared"].max() == 1.0
+
+
+def test_bad_detailed_value_names_column_and_example(shared_data, tmp_path):
+    raw = pd.read_csv(shared_data / "2022-01-07" / "listings.csv.gz", dtype=str, nrows=50)
+    raw.loc[3, "accommodates"] = "four"
+    raw.loc[5, "host_is_superhost"] = "yes"
+    path = tmp_path / "listings.csv"
+    raw.to_csv(path, index=False)
+    with pytest.raises(data.SchemaError) as err:
+        data.load_listings(path)
+    assert "column 'accommodates': 1 rows are not valid (e.g. 'four')" in str(err.value)
+    assert "column 'host_is_superhost': 1 rows are not valid (e.g. 'yes')" in str(err.value)
+
+
+def test_detailed_feature_set_needs_the_detailed_file(listings_path):
+    with pytest.raises(data.SchemaError, match="needs columns the listings lack: amenities"):
+        data.prepare(listings_path, feature_set="detailed")
+    with pytest.raises(ValueError, match="unknown feature_set 'fancy'"):
+        data.prepare(listings_path, feature_set="fancy")
+
+
+def test_detailed_source_has_its_own_variable_url_and_cache(tmp_path):
+    assert data.listings_url("amsterdam", "2022-01-07", "detailed").endswith(
+        "/amsterdam/2022-01-07/data/listings.csv.gz")
+    path = tmp_path / "detailed.csv.gz"
+    path.write_bytes(b"x")
+    environ = {config.DETAILED_LISTINGS_ENV: str(path), config.LISTINGS_ENV: "/nope"}
+    assert data.resolve_source(None, environ=environ, kind="detailed").path == path
+    assert data.cache_path("amsterdam", "2022-01-07", tmp_path, "detailed").name == \
+        "listings.csv.gz"
+
+
+def test_run_refuses_detailed_on_a_summary_file(listings_path, tmp_path, capsys):
+    from airbnb_price import cli
+
+    code = cli.main(["run", "--feature-set", "detailed", "--listings", str(listings_path),
+                     "--runs-dir", str(tmp_path)])
+    assert code == 2 and not any(tmp_path.iterdir())  # failed before any run folder existed
+    assert "summary layout" in capsys.readouterr().err

@@ -4,8 +4,6 @@ Lambda handler -> the registry on S3 served by moto's server (its own process)."
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 import numpy as np
 import pandas as pd
@@ -16,15 +14,7 @@ from airbnb_price import config, deploy, endpoint, features, httpapi, local_aws,
 STORE = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
 
 
-def http(url: str, body: object = None, method: str = "POST", raw: bytes | None = None):
-    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+http = httpapi.request
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +54,8 @@ def test_single_listing_with_explanation(api):
     url, version = api
     status, body = http(f"{url}/predict?explain=true", deploy.EXAMPLE_LISTING)
     assert status == 200, body
-    assert body["model"] == {"name": config.MODEL_NAME, "version": version}
+    assert body["model"] == {"name": config.MODEL_NAME, "version": version,
+                             "feature_set": "summary"}
     (item,) = body["predictions"]
     assert 25 <= item["price_eur"] < 500
     assert len(item["contributions"]) == endpoint.TOP_CONTRIBUTIONS

@@ -64,3 +64,41 @@ def test_title_features_known_values():
     assert table["title_bedrooms"][0] == 3.0 and np.isnan(table["title_bedrooms"][2])
     assert table["title_guests"][0] == 6.0
     assert table["title_length"].tolist() == [41.0, 0.0, 11.0]
+
+
+def test_amenities_from_json_text_or_list():
+    assert features.amenity_list('["Wifi", "Fast wifi \\u2013 52 Mbps"]') == \
+        ["wifi", "fast wifi – 52 mbps"]
+    assert features.amenity_list(["Kitchen "]) == ["kitchen"]
+    assert features.amenity_list("not json") == [] and features.amenity_list(None) == []
+
+
+def test_detail_features_known_values():
+    table = features.add_detail_features({
+        "amenities": ['["Kitchen", "Dishwasher", "TV with standard cable"]', ["Kitchenette"]],
+        "description": ["Sunny <b>75 m2</b> loft with canal view", None],
+    })
+    assert list(table["amenities_count"]) == [3.0, 1.0]
+    assert list(table["amenity_kitchen"]) == [1.0, 0.0]  # "Kitchenette" is not a kitchen
+    assert list(table["amenity_dishwasher"]) == [1.0, 0.0]
+    assert list(table["amenity_cable_tv"]) == [1.0, 0.0] and table["amenity_tv"][0] == 1.0
+    assert table["description_m2"][0] == 75.0 and np.isnan(table["description_m2"][1])
+    assert table["description_canal"][0] == 1.0 and table["description_length"][1] == 0.0
+
+
+def test_detailed_features_same_for_frame_and_dict(shared_data):
+    """Serving builds detailed features from a dict of arrays with the function training uses
+    on the DataFrame; on 200 real listings both give identical columns."""
+    from airbnb_price import data
+
+    frame = data.load_listings(shared_data / "2022-01-07" / "listings.csv.gz").frame.head(200)
+    chosen = features.DETAILED
+    as_frame = features.feature_table(frame, target=None, features=chosen)
+    raw = {c: frame[c].to_numpy(dtype=object) for c in chosen.input_columns}
+    for column in chosen.numeric:
+        raw[column] = raw[column].astype(float)
+    as_dict = features.add_features(raw, features=chosen)
+    for column in chosen.derived:
+        np.testing.assert_array_equal(as_frame[column].to_numpy(dtype=float),
+                                      np.asarray(as_dict[column], dtype=float), err_msg=column)
+    assert as_frame["amenities_count"].min() > 0 and as_frame["description_m2"].notna().any()

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from airbnb_price import config, deploy
+from airbnb_price import config, deploy, endpoint
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,13 @@ def test_function_is_an_http_api_image_with_measured_sizing(template):
     # a model load that cannot reach S3 gives up (503) before Lambda kills the invocation
     worst = config.S3_MAX_ATTEMPTS * (config.S3_CONNECT_TIMEOUT_S + config.S3_READ_TIMEOUT_S)
     assert worst < function["Timeout"]
-    assert function["Environment"]["Variables"][config.MODEL_STORE_ENV] == (
+    variables = function["Environment"]["Variables"]
+    assert variables[config.MODEL_STORE_ENV] == (
         f"s3://{config.MODEL_BUCKET.format(stage='ci')}/{config.MODEL_PREFIX}")
+    # one model per feature set, named as the registry names them, following latest.json
+    for feature_set, (name_env, version_env) in endpoint.MODEL_ENVS.items():
+        assert variables[name_env] == config.MODEL_NAMES[feature_set]
+        assert variables[version_env] == ""
     routes = sorted(r["Properties"]["RouteKey"] for r in resources.values()
                     if r["Type"] == "AWS::ApiGatewayV2::Route")
     assert routes == ["GET /health", "POST /predict"]

@@ -17,7 +17,7 @@ def _run(args: argparse.Namespace) -> int:
     from airbnb_price import pipeline
 
     params = pipeline.RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
-                                smoke=args.smoke, min_price=args.min_price,
+                                feature_set=args.feature_set, smoke=args.smoke, min_price=args.min_price,
                                 max_price=args.max_price, compare_listings=args.compare_listings,
                                 compare_snapshot=args.compare_snapshot)
     notebooks = tuple(args.notebooks) if args.notebooks else params.notebooks()
@@ -31,8 +31,10 @@ def _model(args: argparse.Namespace) -> int:
 
     store = registry.open_store(args.store)
     if args.action == "publish":
-        version = registry.publish(store, Path(args.run) / "model", args.name)
-        print(f"published {version} to {store.url}/{args.name}")
+        model_dir = Path(args.run) / "model"
+        version = registry.publish(store, model_dir, args.name)
+        name = args.name or registry.model_name(registry.run_metadata(model_dir))
+        print(f"published {version} to {store.url}/{name}")
     elif args.action == "promote":
         registry.promote(store, args.version, args.name)
         print(f"latest -> {args.version} ({store.url}/{args.name})")
@@ -45,7 +47,12 @@ def _model(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """The real handler behind a local HTTP API; S3 from moto unless --store is given."""
+    import signal
     import time
+
+    # Ctrl-C stops the server even when started from a script or CI job that runs it in the
+    # background, where SIGINT arrives ignored (POSIX) and would otherwise never stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     from airbnb_price import httpapi, local_aws, pipeline, registry
 
@@ -55,10 +62,11 @@ def _serve(args: argparse.Namespace) -> int:
             stack.enter_context(local_aws.moto_s3())
             store_url = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
             try:
-                model_dir = pipeline.find_model_dir(args.run and Path(args.run) / "model",
-                                                    config.RUNS_DIR)
-                version = registry.publish(registry.open_store(store_url), model_dir)
-                print(f"published {model_dir} as {version} to moto S3 {store_url}")
+                model_dirs = ([Path(args.run) / "model"] if args.run
+                              else pipeline.newest_model_dirs(config.RUNS_DIR))
+                for model_dir in model_dirs:
+                    version = registry.publish(registry.open_store(store_url), model_dir)
+                    print(f"published {model_dir} as {version} to moto S3 {store_url}")
             except FileNotFoundError as exc:
                 print(f"no model published ({exc}); /predict answers 503 until one is")
         url = stack.enter_context(httpapi.local_endpoint(store_url, args.port, log=True))
@@ -98,7 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listings", help=f"listings CSV path or URL (default: ${config.LISTINGS_ENV},"
                      " then the cache, then a download from Inside Airbnb)")
     run.add_argument("--city", default=config.DEFAULT_CITY, choices=sorted(config.CITIES))
-    run.add_argument("--snapshot", default=config.DEFAULT_SNAPSHOT, help="Inside Airbnb date")
+    run.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: "
+                     + ", ".join(f"{k} {v}" for k, v in config.DEFAULT_SNAPSHOTS.items()) + ")")
+    run.add_argument("--feature-set", default="summary", choices=sorted(config.LISTINGS_FILES),
+                     help="summary: any listings file; detailed: the detailed file's host facts, "
+                          f"amenities and description (default source: "
+                          f"${config.DETAILED_LISTINGS_ENV})")
     run.add_argument("--smoke", action="store_true", help="small, fast parameter set")
     run.add_argument("--min-price", type=float, default=config.MIN_PRICE)
     run.add_argument("--max-price", type=float, default=config.MAX_PRICE)
@@ -120,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="versions, * marks latest")
     for action in (publish, promote, listing):
         action.add_argument("--store", default=None, help=store_help)
-        action.add_argument("--name", default=config.MODEL_NAME)
+        action.add_argument("--name", default=None if action is publish else config.MODEL_NAME,
+                            help="registry name (" + ", ".join(
+                                f"{k}: {v}" for k, v in config.MODEL_NAMES.items()) + ")")
     model.set_defaults(func=_model)
 
     serve = sub.add_parser("serve", help="the Lambda handler behind a local HTTP API on 127.0.0.1")
@@ -129,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--store", default=None,
                        help="model store to serve from (default: moto S3 with the newest run's "
                             "model published to it)")
-    serve.add_argument("--run", default=None, help="run folder whose model to publish to moto")
+    serve.add_argument("--run", default=None, help="run folder whose model to publish to moto "
+                       "(default: the newest run's model of each feature set)")
     serve.set_defaults(func=_serve)
 
     ship = sub.add_parser("deploy", help="publish the model and `sls deploy` the endpoint")

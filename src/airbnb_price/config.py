@@ -17,10 +17,18 @@ DATA_CACHE_DIR = Path(os.environ.get("AIRBNB_DATA_DIR", PROJECT_ROOT / "data" / 
 
 #: Environment variable that points at a local listings file (takes precedence over cache).
 LISTINGS_ENV = "AIRBNB_LISTINGS"
+#: The same for the detailed listings file the `detailed` feature set trains on.
+DETAILED_LISTINGS_ENV = "AIRBNB_DETAILED_LISTINGS"
 
 #: Inside Airbnb publishes each city under country/region/city/date; the summary file sits in
 #: `visualisations/`, the detailed one in `data/`. The article's http:// URL is dead: https only.
-INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{region}/{city}/{snapshot}/visualisations/listings.csv"
+INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{region}/{city}/{snapshot}/{file}"
+
+#: Per feature set (airbnb_price.features): the Inside Airbnb file it trains on, the variable
+#: naming a local copy, the default snapshot and the registry name of its model.
+LISTINGS_FILES = {"summary": "visualisations/listings.csv", "detailed": "data/listings.csv.gz"}
+LISTINGS_ENVS = {"summary": LISTINGS_ENV, "detailed": DETAILED_LISTINGS_ENV}
+DEFAULT_SNAPSHOTS = {"summary": "2021-07-04", "detailed": "2022-01-07"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ CITIES: dict[str, City] = {
     "amsterdam": City("amsterdam", "the-netherlands/north-holland", 52.373056, 4.892778),
 }
 DEFAULT_CITY = "amsterdam"
-DEFAULT_SNAPSHOT = "2021-07-04"
+DEFAULT_SNAPSHOT = "2021-07-04"  # the summary file the article used
 #: The drift notebook (06) compares DEFAULT_SNAPSHOT with this one unless told otherwise.
 COMPARE_SNAPSHOT = "2024-09-05"
 #: Environment variable that points at the city's neighbourhoods.geojson (optional: a model
@@ -52,13 +60,20 @@ MIN_PRICE = 25.0
 MAX_PRICE = 500.0
 
 #: Columns a brand-new host cannot know yet; they leak the listing's history into the model.
-REVIEW_COLUMNS = ("number_of_reviews", "reviews_per_month", "last_review", "number_of_reviews_ltm")
+REVIEW_COLUMNS = (
+    "number_of_reviews", "reviews_per_month", "last_review", "number_of_reviews_ltm",
+    # the detailed layout's review history and scores
+    "number_of_reviews_l30d", "first_review", "review_scores_rating", "review_scores_accuracy",
+    "review_scores_cleanliness", "review_scores_checkin", "review_scores_communication",
+    "review_scores_location", "review_scores_value",
+)
 
 SEED = 42
 TARGET = "price"
 
 #: Registry defaults. The bucket is never hard-coded: it comes from a parameter or this variable.
 MODEL_NAME = "amsterdam-price"
+MODEL_NAMES = {"summary": MODEL_NAME, "detailed": f"{MODEL_NAME}-detailed"}
 MODEL_STORE_ENV = "AIRBNB_MODEL_STORE"
 DEFAULT_LOCAL_STORE = PROJECT_ROOT / "models"
 

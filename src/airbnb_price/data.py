@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from airbnb_price import config
@@ -92,16 +94,21 @@ class Listings:
                 "layout": self.layout}
 
 
-def listings_url(city: str = config.DEFAULT_CITY, snapshot: str = config.DEFAULT_SNAPSHOT) -> str:
-    """The Inside Airbnb download URL for a city's summary listings on a snapshot date."""
+def listings_url(city: str = config.DEFAULT_CITY, snapshot: str = config.DEFAULT_SNAPSHOT,
+                 kind: str = "summary") -> str:
+    """The Inside Airbnb download URL for a city's `kind` (summary | detailed) listings on a
+    snapshot date."""
     if city not in config.CITIES:
         raise DataSourceError(f"unknown city {city!r}; known: {', '.join(sorted(config.CITIES))}")
     return config.INSIDE_AIRBNB_URL.format(
-        region=config.CITIES[city].region, city=city, snapshot=snapshot)
+        region=config.CITIES[city].region, city=city, snapshot=snapshot,
+        file=config.LISTINGS_FILES[kind])
 
 
-def cache_path(city: str, snapshot: str, cache_dir: Path | None = None) -> Path:
-    return Path(cache_dir or config.DATA_CACHE_DIR) / city / snapshot / "listings.csv"
+def cache_path(city: str, snapshot: str, cache_dir: Path | None = None,
+               kind: str = "summary") -> Path:
+    name = Path(config.LISTINGS_FILES[kind]).name
+    return Path(cache_dir or config.DATA_CACHE_DIR) / city / snapshot / name
 
 
 def _is_url(source: str) -> bool:
@@ -131,11 +138,13 @@ def resolve_source(
     environ: Mapping[str, str] | None = None,
     cache_dir: Path | None = None,
     allow_download: bool = True,
-    env_var: str = config.LISTINGS_ENV,
+    env_var: str | None = None,
+    kind: str = "summary",
 ) -> Source:
-    """Find the listings file, trying argument, environment (`env_var`), cache and download in
-    turn."""
+    """Find the `kind` (summary | detailed) listings file, trying argument, environment
+    (`env_var`, default: the kind's variable), cache and download in turn."""
     environ = os.environ if environ is None else environ
+    env_var = env_var or config.LISTINGS_ENVS[kind]
     tried: list[str] = []
     candidates = [("argument", listings), ("environment", environ.get(env_var))]
     for origin, value in candidates:
@@ -145,16 +154,16 @@ def resolve_source(
             continue
         value = str(value)
         if _is_url(value):
-            return _download_source(value, cache_path(city, snapshot, cache_dir), origin)
+            return _download_source(value, cache_path(city, snapshot, cache_dir, kind), origin)
         path = Path(value).expanduser()
         if not path.is_file():
             raise DataSourceError(f"listings file {path} (from {origin}) does not exist")
         return Source(path, origin)
-    cached = cache_path(city, snapshot, cache_dir)
+    cached = cache_path(city, snapshot, cache_dir, kind)
     if cached.is_file():
         return Source(cached, "cache")
     tried.append(f"cache: {cached} does not exist")
-    url = listings_url(city, snapshot)
+    url = listings_url(city, snapshot, kind)
     if allow_download:
         try:
             return _download_source(url, cached, "download")
@@ -257,9 +266,62 @@ def validate(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, Layout]:
         if out_of_range:
             problems.append(f"column {column!r}: {out_of_range} rows outside [{low}, {high}]")
         frame[column] = values
+    if layout.name == "detailed":
+        problems.extend(type_detailed(frame))
     if problems:
         raise SchemaError(f"{path}: " + "; ".join(problems))
     return frame, layout
+
+
+#: The detailed layout's host-known columns and how each is written in the file. Blank is
+#: allowed (NaN: the model handles missing values); anything else unparsable is an error.
+DETAILED_COUNTS = ("accommodates", "bedrooms", "beds", "maximum_nights", "availability_30",
+                   "availability_90", "host_listings_count",
+                   "calculated_host_listings_count_entire_homes",
+                   "calculated_host_listings_count_private_rooms")
+DETAILED_FLAGS = ("host_is_superhost", "host_identity_verified", "instant_bookable")  # "t"/"f"
+DETAILED_RATES = ("host_response_rate", "host_acceptance_rate")  # "97%", or "N/A"
+_BATHROOMS = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def parse_bathrooms(text: object) -> tuple[float, float]:
+    """`bathrooms_text` ("1.5 shared baths", "Half-bath", "Private half-bath") -> (number,
+    shared 0/1); (NaN, NaN) when blank. The file's own `bathrooms` column is empty."""
+    if not isinstance(text, str) or not text.strip():
+        return np.nan, np.nan
+    lowered = text.lower()
+    match = _BATHROOMS.search(lowered)
+    number = float(match.group(1)) if match else (0.5 if "half" in lowered else np.nan)
+    return number, float("shared" in lowered)
+
+
+def type_detailed(frame: pd.DataFrame) -> list[str]:
+    """Type the detailed layout's extra columns in place; the problems found, by column.
+
+    Older detailed files lack some of these columns; that is not an error here (the summary
+    feature set does not need them) and `features.feature_table` names them if asked for."""
+    problems = []
+
+    def typed(column: str, values: pd.Series) -> pd.Series:
+        bad = int((values.isna() & frame[column].notna()).sum())
+        if bad:
+            example = frame.loc[values.isna() & frame[column].notna(), column].iloc[0]
+            problems.append(f"column {column!r}: {bad} rows are not valid (e.g. {example!r})")
+        return values
+
+    present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES) if c in frame]
+    for column in present:
+        if column in DETAILED_FLAGS:
+            values = frame[column].map({"t": 1.0, "f": 0.0})
+        else:
+            frame[column] = frame[column].replace("N/A", np.nan)  # the file's "no data yet"
+            values = pd.to_numeric(frame[column].str.rstrip("%"), errors="coerce")
+        frame[column] = typed(column, values)
+    if "bathrooms_text" in frame:
+        baths = [parse_bathrooms(t) for t in frame["bathrooms_text"]]
+        frame["bathrooms"] = [b[0] for b in baths]
+        frame["bathrooms_shared"] = [b[1] for b in baths]
+    return problems
 
 
 def load_listings(source: Source | str | os.PathLike) -> Listings:
@@ -324,18 +386,26 @@ def clean(frame: pd.DataFrame,
 
 
 def prepare(listings: str | os.PathLike | None = None, city: str = config.DEFAULT_CITY,
-            snapshot: str = config.DEFAULT_SNAPSHOT, min_price: float = config.MIN_PRICE,
-            max_price: float = config.MAX_PRICE) -> tuple[pd.DataFrame, pd.DataFrame, Listings]:
-    """Resolve, load and clean listings, then build the model's feature table.
+            snapshot: str | None = None, min_price: float = config.MIN_PRICE,
+            max_price: float = config.MAX_PRICE,
+            feature_set: str = "summary") -> tuple[pd.DataFrame, pd.DataFrame, Listings]:
+    """Resolve, load and clean listings, then build the `feature_set` feature table.
 
     Returns (feature table, cleaning report, loaded listings): what notebook 02 writes, and what
-    03 rebuilds when it is run on its own.
+    03 rebuilds when it is run on its own. The `detailed` set reads the detailed file
+    ($AIRBNB_DETAILED_LISTINGS, or Inside Airbnb's data/listings.csv.gz).
     """
-    from airbnb_price.features import feature_table
+    from airbnb_price import features
 
-    loaded = load_listings(resolve_source(listings, city, snapshot))
+    chosen = features.feature_set(feature_set)
+    snapshot = snapshot or config.DEFAULT_SNAPSHOTS[chosen.name]
+    loaded = load_listings(resolve_source(listings, city, snapshot, kind=chosen.name))
     cleaned, report = clean(loaded.frame, default_rules(min_price, max_price))
-    return feature_table(cleaned, city=city), report, loaded
+    try:
+        table = features.feature_table(cleaned, city=city, features=chosen)
+    except ValueError as exc:
+        raise SchemaError(f"{loaded.path}: {exc}") from exc
+    return table, report, loaded
 
 
 def load_feature_table(feature_table: str | os.PathLike | None, output_dir: Path,

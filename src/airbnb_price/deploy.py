@@ -17,8 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +36,19 @@ EXAMPLE_LISTING = {
     "room_type": "Entire home/apt", "latitude": 52.3731, "longitude": 4.8896,
     "minimum_nights": 2, "availability_365": 120, "calculated_host_listings_count": 1,
 }
+#: The same home with the detailed model's fields (README, tests): answered by that model.
+EXAMPLE_DETAILED_LISTING = EXAMPLE_LISTING | {
+    "property_type": "Entire rental unit", "accommodates": 4, "bedrooms": 2, "beds": 2,
+    "bathrooms": 1.0, "host_is_superhost": True, "instant_bookable": False,
+    "amenities": ["Wifi", "Kitchen", "Dishwasher", "Washer", "Bathtub"],
+    "description": "Sunny 75 m2 apartment on a quiet canal, five minutes from Dam Square.",
+}
+EXAMPLES = {"summary": EXAMPLE_LISTING, "detailed": EXAMPLE_DETAILED_LISTING}
+
+
+def example_for(model_dir: Path) -> dict:
+    """The example listing the run's model answers (each feature set has its own model)."""
+    return EXAMPLES[registry.run_metadata(model_dir).get("feature_set", "summary")]
 
 
 class DeployError(RuntimeError):
@@ -127,10 +138,15 @@ def iam_statements(template: Path) -> list[dict]:
             for statement in policy["PolicyDocument"]["Statement"]]
 
 
+#: serverless.yml's parameter pinning each feature set's model version.
+VERSION_PARAMS = {"summary": "modelVersion", "detailed": "detailedModelVersion"}
+
+
 def deploy(stage: str, bucket: str, region: str = config.AWS_REGION,
-           model_version: str = "") -> str:
-    """`serverless deploy` (builds and pushes the image), then the HTTP API's base URL."""
-    params = {"bucket": bucket, "modelVersion": model_version}
+           model_version: str = "", feature_set: str = "summary") -> str:
+    """`serverless deploy` (builds and pushes the image), then the HTTP API's base URL.
+    A `model_version` pins the `feature_set` model; "" follows latest.json."""
+    params = {"bucket": bucket, VERSION_PARAMS[feature_set]: model_version}
     serverless("deploy", stage=stage, region=region, params=params, timeout=1800)
     info = serverless("info", "--verbose", stage=stage, region=region, params=params)
     match = re.search(r"HttpApiUrl:\s*(\S+)", info)
@@ -142,14 +158,10 @@ def deploy(stage: str, bucket: str, region: str = config.AWS_REGION,
 def call(base_url: str, listing: dict = EXAMPLE_LISTING, explain: bool = True,
          timeout: float = 30) -> tuple[int, dict]:
     """POST one listing to `<base_url>/predict`; (status, JSON body), errors included."""
+    from airbnb_price import httpapi
+
     url = f"{base_url.rstrip('/')}/predict" + ("?explain=true" if explain else "")
-    request = urllib.request.Request(url, data=json.dumps(listing).encode(), method="POST",
-                                     headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+    return httpapi.request(url, listing, timeout=timeout)
 
 
 def publish_model(model_dir: Path, bucket: str, prefix: str = config.MODEL_PREFIX) -> str:
@@ -170,7 +182,7 @@ def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) 
     with local_aws.moto_s3(bucket), contextlib.redirect_stdout(io.StringIO()):
         version = publish_model(model_dir, bucket)
         with httpapi.local_endpoint(f"s3://{bucket}/{config.MODEL_PREFIX}") as url:
-            status, body = call(url)
+            status, body = call(url, example_for(model_dir))
     return {"mode": "dry run (moto S3 + local endpoint)", "model_version": version,
             "template": str(template), "iam": iam_statements(template), "url": url,
             "status": status, "response": body}
@@ -181,7 +193,8 @@ def real_run(model_dir: Path, stage: str, bucket: str | None = None,
     """Publish the model (unless a version is pinned), `sls deploy`, call the deployed URL."""
     bucket = bucket or config.MODEL_BUCKET.format(stage=stage)
     version = model_version or publish_model(model_dir, bucket)
-    url = deploy(stage, bucket, region, model_version)
-    status, body = call(url)
+    feature_set = registry.run_metadata(model_dir).get("feature_set", "summary")
+    url = deploy(stage, bucket, region, model_version, feature_set)
+    status, body = call(url, EXAMPLES[feature_set])
     return {"mode": f"deployed to AWS ({stage}, {region})", "model_version": version,
             "url": url, "status": status, "response": body}

@@ -25,9 +25,10 @@ from airbnb_price import config, explain, features, geo, registry
 MAX_BATCH = 100
 #: Contributions returned per listing with ?explain=true.
 TOP_CONTRIBUTIONS = 5
-#: Environment of the function (set by serverless.yml; `make serve` sets them locally).
-MODEL_VERSION_ENV = "AIRBNB_MODEL_VERSION"
-MODEL_NAME_ENV = "AIRBNB_MODEL_NAME"
+#: Environment of the function per feature set, (name, pinned version) (set by serverless.yml;
+#: `make serve` leaves them unset: the config names, latest versions).
+MODEL_ENVS = {"summary": ("AIRBNB_MODEL_NAME", "AIRBNB_MODEL_VERSION"),
+              "detailed": ("AIRBNB_DETAILED_MODEL_NAME", "AIRBNB_DETAILED_MODEL_VERSION")}
 
 
 class RequestError(ValueError):
@@ -83,6 +84,56 @@ class Listing(BaseModel):
         return value
 
 
+class DetailedListing(Listing):
+    """A listing with the detailed model's fields: the home, the host and the text a host
+    writes. Unknown values may be left out (the model was trained with missing values)."""
+
+    property_type: str = Field(min_length=1, max_length=100)
+    accommodates: int = Field(ge=1, le=16, description="Airbnb allows at most 16 guests")
+    bedrooms: int | None = Field(None, ge=0, le=50)
+    beds: int | None = Field(None, ge=0, le=100)
+    bathrooms: float | None = Field(None, ge=0, le=50, allow_inf_nan=False)
+    bathrooms_shared: bool = False
+    maximum_nights: int | None = Field(None, ge=1, le=100_000)
+    availability_30: int | None = Field(None, ge=0, le=30)
+    availability_90: int | None = Field(None, ge=0, le=90)
+    host_listings_count: int | None = Field(None, ge=0, le=10_000)
+    calculated_host_listings_count_entire_homes: int | None = Field(None, ge=0, le=10_000)
+    calculated_host_listings_count_private_rooms: int | None = Field(None, ge=0, le=10_000)
+    host_response_rate: float | None = Field(None, ge=0, le=100, description="percent")
+    host_acceptance_rate: float | None = Field(None, ge=0, le=100, description="percent")
+    host_is_superhost: bool = False
+    host_identity_verified: bool = False
+    instant_bookable: bool = False
+    amenities: list[str] = Field(default_factory=list, max_length=500)
+    description: str = Field("", max_length=10_000)
+
+    @field_validator("property_type")
+    @classmethod
+    def _seen_property_type(cls, value: str, info: ValidationInfo) -> str:
+        return cls._seen_level(value, info)
+
+
+#: The contract per feature set; a request carrying any detailed-only field is detailed.
+CONTRACTS: dict[str, type[Listing]] = {"summary": Listing, "detailed": DetailedListing}
+DETAILED_FIELDS = frozenset(DetailedListing.model_fields) - frozenset(Listing.model_fields)
+
+
+def feature_set_of(payload: Any) -> str:
+    """Which model a request is for: "detailed" when its listings carry the detailed fields,
+    else "summary"; a batch mixing both is refused (422) with the positions of each kind."""
+    items = payload if isinstance(payload, list) else [payload]
+    kinds = ["detailed" if isinstance(x, dict) and DETAILED_FIELDS & x.keys() else "summary"
+             for x in items]
+    if len(set(kinds)) > 1:
+        detailed = [i for i, k in enumerate(kinds) if k == "detailed"]
+        raise RequestError(422, "a batch must be all summary or all detailed listings", [
+            {"loc": [i], "type": "mixed_batch",
+             "msg": "carries detailed fields while other listings do not" if i in detailed
+             else "lacks the detailed fields other listings carry"} for i in range(len(kinds))])
+    return kinds[0] if kinds else "summary"
+
+
 def request_body(body: str | None, is_base64: bool) -> bytes:
     """The raw bytes of an HTTP API event's body (API Gateway base64-encodes non-text ones)."""
     if not body:
@@ -110,13 +161,16 @@ def read_json(body: bytes | str | None) -> Any:
 
 
 def parse_listings(payload: Any, schema: dict,
-                   neighbourhoods: geo.NeighbourhoodMap | None = None) -> list[Listing]:
+                   neighbourhoods: geo.NeighbourhoodMap | None = None,
+                   feature_set: str = "summary") -> list[Listing]:
     """Listings from a JSON document: one object or a list of up to MAX_BATCH.
 
     Raises RequestError(422) naming every bad field (`loc` is [item, field]). `schema` is the
     model's metadata["inputs"]; with the model's `neighbourhoods` map, coordinates must lie in
-    the city and a missing neighbourhood is derived from them.
+    the city and a missing neighbourhood is derived from them. `feature_set` picks the
+    contract (CONTRACTS).
     """
+    contract = CONTRACTS[feature_set]
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_BATCH:
         raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
@@ -127,7 +181,7 @@ def parse_listings(payload: Any, schema: dict,
                            "type": "object_type"})
             continue
         try:
-            listings.append(Listing.model_validate(item, context=schema))
+            listings.append(contract.model_validate(item, context=schema))
             positions.append(index)
         except ValidationError as exc:
             errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
@@ -175,19 +229,28 @@ def parse_flag(value: str | None, name: str) -> bool:
                          "type": "bool_parsing"}])
 
 
-def feature_rows(listings: list[Listing]) -> dict[str, np.ndarray]:
+def _column(values: list[Any]) -> np.ndarray:
+    """A 1-D object array, also when every value is a list of the same length."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def feature_rows(listings: list[Listing], feature_set: str = "summary") -> dict[str, np.ndarray]:
     """The model's input table for validated listings: the same `features.add_features` call
-    training makes, on a dict of arrays instead of a DataFrame."""
-    table = {c: np.array([getattr(x, c) for x in listings], dtype=object)
-             for c in features.INPUT_COLUMNS}
-    for column in features.NUMERIC_INPUTS:
-        table[column] = table[column].astype(float)
-    return features.add_features(table)
+    training makes, on a dict of arrays instead of a DataFrame (missing values -> NaN)."""
+    chosen = features.feature_set(feature_set)
+    table = {c: _column([getattr(x, c) for x in listings]) for c in chosen.input_columns}
+    for column in chosen.numeric:
+        table[column] = np.array([np.nan if v is None else float(v) for v in table[column]])
+    return features.add_features(table, features=chosen)
 
 
 def predict(loaded: registry.LoadedModel, listings: list[Listing], with_explain: bool) -> dict:
-    """Prices (EUR) for validated listings, and their top contributions when asked."""
-    table = feature_rows(listings)
+    """Prices (EUR) for validated listings, and their top contributions when asked; the
+    response names the model (registry name, version, feature set) that answered."""
+    feature_set = loaded.metadata.get("feature_set", "summary")
+    table = feature_rows(listings, feature_set)
     if with_explain:
         try:
             items = explain.explain(loaded.model, table, top=TOP_CONTRIBUTIONS)
@@ -196,7 +259,8 @@ def predict(loaded: registry.LoadedModel, listings: list[Listing], with_explain:
                 {"loc": ["query", "explain"], "msg": str(exc), "type": "not_explainable"}]) from exc
     else:
         items = [{"price_eur": round(float(p), 2)} for p in loaded.model.predict(table)]
-    return {"model": {"name": loaded.metadata.get("name"), "version": loaded.version},
+    return {"model": {"name": loaded.metadata.get("name"), "version": loaded.version,
+                      "feature_set": feature_set},
             "currency": "EUR", "predictions": items}
 
 
@@ -220,10 +284,11 @@ class ModelCache:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_env(cls) -> ModelCache:
+    def from_env(cls, feature_set: str = "summary") -> ModelCache:
+        name_env, version_env = MODEL_ENVS[feature_set]
         return cls(store_url=os.environ.get(config.MODEL_STORE_ENV),
-                   name=os.environ.get(MODEL_NAME_ENV) or config.MODEL_NAME,
-                   version=os.environ.get(MODEL_VERSION_ENV) or None)
+                   name=os.environ.get(name_env) or config.MODEL_NAMES[feature_set],
+                   version=os.environ.get(version_env) or None)
 
     def get(self) -> registry.LoadedModel:
         """The loaded model, loading it now if needed; ModelUnavailable says why not."""
@@ -264,3 +329,29 @@ class ModelCache:
                      "neighbourhood_map": self.neighbourhoods is not None}
         return {"status": "ok" if model else "unavailable", "model": model,
                 "error": self.last_error}
+
+
+@dataclass
+class Models:
+    """One ModelCache per feature set; each loads on its first request."""
+
+    caches: dict[str, ModelCache]
+
+    @classmethod
+    def from_env(cls) -> Models:
+        return cls({name: ModelCache.from_env(name) for name in CONTRACTS})
+
+    def __getitem__(self, feature_set: str) -> ModelCache:
+        return self.caches[feature_set]
+
+    def health(self) -> dict:
+        """/health: the summary model's report at the top level (status "ok" when any model
+        is loaded), and every feature set's under "models"."""
+        for cache in self.caches.values():
+            try:
+                cache.get()
+            except ModelUnavailable:
+                pass  # reported below
+        reports = {name: cache.health() for name, cache in self.caches.items()}
+        ok = any(r["status"] == "ok" for r in reports.values())
+        return reports["summary"] | {"status": "ok" if ok else "unavailable", "models": reports}

@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib.util
+import json
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -132,3 +135,17 @@ def local_endpoint(store_url: str, port: int = 0, log: bool = False) -> Iterator
             server.shutdown()
             server.server_close()
             thread.join()
+
+
+def request(url: str, body: object = None, method: str = "POST", raw: bytes | None = None,
+            timeout: float = 30) -> tuple[int, dict]:
+    """Call the endpoint (local or deployed) with a JSON body, or `raw` bytes as they are;
+    (status, JSON answer), error statuses included."""
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    call = urllib.request.Request(url, data=data, method=method,
+                                  headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(call, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")

@@ -44,7 +44,8 @@ class RunParams:
 
     listings: str | None = None
     city: str = config.DEFAULT_CITY
-    snapshot: str = config.DEFAULT_SNAPSHOT
+    snapshot: str | None = None  # None: the feature set's default snapshot
+    feature_set: str = "summary"
     smoke: bool = False
     min_price: float = config.MIN_PRICE
     max_price: float = config.MAX_PRICE
@@ -156,10 +157,16 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
     """
     import papermill as pm
 
-    from airbnb_price import data
+    from airbnb_price import data, features
 
-    source = data.resolve_source(params.listings, params.city, params.snapshot)
+    chosen = features.feature_set(params.feature_set)
+    params.snapshot = params.snapshot or config.DEFAULT_SNAPSHOTS[chosen.name]
+    source = data.resolve_source(params.listings, params.city, params.snapshot, kind=chosen.name)
     listings = data.load_listings(source)
+    try:
+        features.check_inputs(listings.frame, chosen)
+    except ValueError as exc:
+        raise data.SchemaError(f"{source.path} ({listings.layout} layout): {exc}") from exc
     params.listings = str(source.path)
     if params.compares:  # the second snapshot is checked before any notebook runs, too
         params.compare_snapshot = params.compare_snapshot or config.COMPARE_SNAPSHOT
@@ -229,3 +236,14 @@ def find_model_dir(model_dir: str | os.PathLike | None, run_dir: Path,
         raise FileNotFoundError(f"no model in {run_dir} or any run under "
                                 f"{runs_root or config.RUNS_DIR}: run notebook 03 first")
     return found[-1].parent
+
+
+def newest_model_dirs(runs_root: Path | None = None) -> list[Path]:
+    """The newest run's model folder of each feature set (what `airbnb-price serve` publishes)."""
+    newest: dict[str, Path] = {}
+    for found in sorted(Path(runs_root or config.RUNS_DIR).glob("*/model/metadata.json")):
+        newest[json.loads(found.read_text()).get("feature_set", "summary")] = found.parent
+    if not newest:
+        raise FileNotFoundError(f"no model in any run under {runs_root or config.RUNS_DIR}: "
+                                "run notebook 03 first")
+    return [newest[k] for k in sorted(newest)]

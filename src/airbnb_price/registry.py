@@ -142,15 +142,30 @@ def new_version() -> str:
     return dt.datetime.now(dt.UTC).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(3)
 
 
-def publish(store: Store, model_dir: Path, name: str = config.MODEL_NAME,
+def model_name(metadata: dict) -> str:
+    """The registry name of a model: one per feature set (config.MODEL_NAMES)."""
+    return config.MODEL_NAMES[metadata.get("feature_set", "summary")]
+
+
+def run_metadata(model_dir: Path) -> dict:
+    """metadata.json of a run's model folder."""
+    try:
+        return json.loads((Path(model_dir) / METADATA).read_text())
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"cannot read {Path(model_dir) / METADATA}: {exc}") from exc
+
+
+def publish(store: Store, model_dir: Path, name: str | None = None,
             version: str | None = None) -> str:
-    """Upload a run's model folder as a new version, then point latest.json at it."""
+    """Upload a run's model folder as a new version, then point latest.json at it. The name
+    defaults to the one for the model's feature set."""
     model_dir = Path(model_dir)
     missing = [f for f in (*ARTIFACTS, METADATA) if not (model_dir / f).is_file()]
     if missing:
         raise ModelNotFound(f"{model_dir} lacks {', '.join(missing)}: did notebook 03 finish?")
     version = version or new_version()
-    metadata = json.loads((model_dir / METADATA).read_text())
+    metadata = run_metadata(model_dir)
+    name = name or model_name(metadata)
     metadata |= {"version": version, "name": name,
                  "published_at": dt.datetime.now(dt.UTC).isoformat()}
     present = [a for a in OPTIONAL_ARTIFACTS if (model_dir / a).is_file()]

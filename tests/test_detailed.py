@@ -1,0 +1,151 @@
+"""The detailed feature set end to end: papermill run of 02-04 on the detailed file, both
+models in one registry, and the endpoint choosing the model by the fields a request carries."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from airbnb_price import config, deploy, endpoint, features, httpapi, local_aws, registry, serving
+
+http = httpapi.request
+
+STORE = f"s3://{config.LOCAL_BUCKET}/both-models"
+
+
+def test_detailed_run_records_its_feature_set(detailed_run):
+    record = json.loads((detailed_run / "run.json").read_text())
+    assert record["status"] == "ok" and record["parameters"]["feature_set"] == "detailed"
+    assert record["data"]["layout"] == "detailed"
+    assert record["parameters"]["snapshot"] == "2022-01-07"
+    metadata = json.loads((detailed_run / "model" / "metadata.json").read_text())
+    assert metadata["feature_set"] == "detailed"
+    assert set(features.DETAILED.input_columns) - {"name", "amenities", "description"} <= \
+        set(metadata["input_columns"])
+    assert "property_type" in metadata["inputs"]["levels"]
+    # no review history reaches the model
+    assert not [c for c in metadata["feature_names"] if "review" in c]
+    for report in ("02_features", "03_automl", "04_explain"):
+        assert (detailed_run / "reports" / f"{report}.html").is_file()
+
+
+@pytest.fixture(scope="module")
+def s3():
+    with local_aws.moto_s3() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def both(s3, model_dir, detailed_run):
+    """moto S3 with the summary and the detailed model published under their own names."""
+    store = registry.open_store(STORE)
+    versions = {"summary": registry.publish(store, model_dir),
+                "detailed": registry.publish(store, detailed_run / "model")}
+    with httpapi.local_endpoint(STORE) as url:
+        yield url, versions, store
+
+
+def test_registry_holds_both_models_under_their_names(both):
+    _, versions, store = both
+    for feature_set, name in config.MODEL_NAMES.items():
+        assert registry.latest_version(store, name) == versions[feature_set]
+
+
+def test_endpoint_picks_the_model_by_the_fields_sent(both):
+    url, versions, _ = both
+    status, summary = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
+    assert status == 200, summary
+    assert summary["model"] == {"name": config.MODEL_NAMES["summary"],
+                                "version": versions["summary"], "feature_set": "summary"}
+    status, detailed = http(f"{url}/predict?explain=true", deploy.EXAMPLE_DETAILED_LISTING)
+    assert status == 200, detailed
+    assert detailed["model"] == {"name": config.MODEL_NAMES["detailed"],
+                                 "version": versions["detailed"], "feature_set": "detailed"}
+    assert 25 <= detailed["predictions"][0]["price_eur"] < 500
+    # more guests and bedrooms cost more in the detailed model
+    bigger = deploy.EXAMPLE_DETAILED_LISTING | {"accommodates": 8, "bedrooms": 4, "beds": 5}
+    assert http(f"{url}/predict", bigger)[1]["predictions"][0]["price_eur"] > \
+        detailed["predictions"][0]["price_eur"]
+    status, body = http(f"{url}/health", method="GET")
+    assert status == 200 and body["models"]["detailed"]["model"]["version"] == versions["detailed"]
+
+
+def test_detailed_prices_equal_the_training_pipeline(both, detailed_run):
+    """Train/serve parity for the detailed model: 50 real listings sent as a host would (JSON
+    amenities as a list, flags as booleans, missing values left out) give the pipeline's
+    prices."""
+    import joblib
+
+    from airbnb_price import data
+
+    url, _, _ = both
+    rows = data.clean(data.load_listings(
+        json.loads((detailed_run / "run.json").read_text())["data"]["path"]).frame)[0]
+    rows = rows.sample(50, random_state=config.SEED)
+    listings = [listing_json(row) for _, row in rows.iterrows()]
+    status, body = http(f"{url}/predict", listings)
+    assert status == 200, body
+    served = np.array([p["price_eur"] for p in body["predictions"]])
+    pipeline = joblib.load(detailed_run / "model" / "model.pkl")
+    expected = pipeline.predict(features.feature_table(rows, target=None,
+                                                       features=features.DETAILED))
+    assert np.max(np.abs(served - expected)) <= serving.TOLERANCE_EUR + 0.005
+
+
+def listing_json(row) -> dict:
+    """A cleaned detailed row as the endpoint's JSON: what a host would send."""
+    fields = endpoint.DetailedListing.model_fields
+    listing = {}
+    for column in features.DETAILED.input_columns:
+        value = row[column]
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if column == "amenities":
+            value = features.amenity_list(value)
+        elif fields[column].annotation in (bool, bool | None):
+            value = bool(value)
+        elif fields[column].annotation in (int, int | None):
+            value = int(value)
+        listing[column] = value
+    return listing
+
+
+def test_mixed_batch_is_422_naming_positions(both):
+    url, _, _ = both
+    status, body = http(f"{url}/predict",
+                        [deploy.EXAMPLE_LISTING, deploy.EXAMPLE_DETAILED_LISTING])
+    assert status == 422 and "all summary or all detailed" in body["error"]
+    assert [e["loc"] for e in body["errors"]] == [[0], [1]]
+
+
+def test_detailed_fields_are_validated(both):
+    url, _, _ = both
+    bad = deploy.EXAMPLE_DETAILED_LISTING | {"property_type": "Spaceship", "accommodates": 0,
+                                             "amenities": "Wifi", "host_response_rate": 120}
+    status, body = http(f"{url}/predict", bad)
+    assert status == 422
+    assert {tuple(e["loc"]) for e in body["errors"]} == {
+        (0, "property_type"), (0, "accommodates"), (0, "amenities"), (0, "host_response_rate")}
+    assert "'Spaceship' was not seen in training" in json.dumps(body)
+
+
+def test_detailed_request_without_a_detailed_model_is_503(s3, model_dir):
+    store = f"s3://{config.LOCAL_BUCKET}/summary-only"
+    registry.publish(registry.open_store(store), model_dir)
+    with httpapi.local_endpoint(store) as url:
+        assert http(f"{url}/predict", deploy.EXAMPLE_LISTING)[0] == 200
+        status, body = http(f"{url}/predict", deploy.EXAMPLE_DETAILED_LISTING)
+        assert status == 503 and config.MODEL_NAMES["detailed"] in body["reason"]
+        status, health = http(f"{url}/health", method="GET")
+        assert status == 200 and health["models"]["detailed"]["status"] == "unavailable"
+
+
+def test_deploy_dry_run_of_the_detailed_model_calls_it(detailed_run, tmp_path):
+    """Notebook 05 / `make deploy ARGS=--dry-run` on a detailed run: published under its own
+    name, called with the detailed example, answered by the detailed model."""
+    result = deploy.dry_run(detailed_run / "model", tmp_path)
+    assert result["status"] == 200, result["response"]
+    assert result["response"]["model"]["name"] == config.MODEL_NAMES["detailed"]
+    assert result["response"]["model"]["version"] == result["model_version"]
