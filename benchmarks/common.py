@@ -45,15 +45,21 @@ def percentiles_ms(seconds: list[float]) -> dict[str, float]:
 
 
 def newest_model_dir() -> Path:
-    """The model of the newest run (make run / make smoke), else a clear error."""
-    return pipeline.find_model_dir(None, config.RUNS_DIR)
+    """The summary model of the newest run that has one (make run / make smoke), else a
+    clear error."""
+    models = pipeline.newest_model_dirs(config.RUNS_DIR)
+    if "summary" not in models:
+        raise FileNotFoundError(f"no summary model under {config.RUNS_DIR}: run `make smoke`")
+    return models["summary"]
 
 
 @contextmanager
 def served_model() -> Iterator[str]:
-    """S3 on moto's server with the newest run's model published; yields the store URL."""
+    """S3 on moto's server with the newest run's model of each feature set published (as
+    `make serve` does); yields the store URL."""
     from airbnb_price import local_aws, registry
 
     with local_aws.moto_s3():
-        registry.publish(registry.open_store(STORE), newest_model_dir())
+        for model_dir in pipeline.newest_model_dirs(config.RUNS_DIR).values():
+            registry.publish(registry.open_store(STORE), model_dir)
         yield STORE

@@ -2,13 +2,15 @@
 events (bodies, base64 flags, query strings), model on moto S3, each answer checked by
 airbnb_price.fuzzing.check (200/400/422/503 only; a 200 has a finite positive price).
 
-Usage: python benchmarks/fuzz.py [--cases 10000]    Writes results/fuzz.json (cases, status_counts).
+Usage: python benchmarks/fuzz.py [--cases 10000]    Writes results/fuzz.json (cases,
+status_counts, and the 200s per model). Serves the newest run's model of each feature set.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import time
 from contextlib import redirect_stdout
@@ -24,6 +26,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     args = parser.parse_args()
     counts: collections.Counter = collections.Counter()
+    priced: collections.Counter = collections.Counter()
     started = time.perf_counter()
     with open(os.devnull, "w") as sink, redirect_stdout(sink), served_model() as store:
         os.environ[config.MODEL_STORE_ENV] = store
@@ -33,11 +36,15 @@ def main() -> None:
                   suppress_health_check=list(HealthCheck))
         @given(event=fuzzing.events())
         def run(event: dict) -> None:
-            counts[fuzzing.check(handler(event, httpapi.LambdaContext()))] += 1
+            response = handler(event, httpapi.LambdaContext())
+            counts[fuzzing.check(response)] += 1
+            if response["statusCode"] == 200:
+                priced[json.loads(response["body"])["model"]["feature_set"]] += 1
 
         run()
     write("fuzz", {"cases": sum(counts.values()),
                    "status_counts": {str(k): v for k, v in sorted(counts.items())},
+                   "priced_by_feature_set": dict(sorted(priced.items())),
                    "seconds": round(time.perf_counter() - started, 1),
                    "property": "status in {200, 400, 422, 503}; 200 => finite price > 0"})
 

@@ -3,7 +3,8 @@
 Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make bench runs it)
 
 - warm: API Gateway v2 event in -> response out, through the real handler, model on moto S3;
-  one listing and a batch of 100, p50/p99 over --calls calls (logging on, as in Lambda).
+  one listing and a batch of 100, p50/p99 over --calls calls (logging on, as in Lambda); one
+  detailed listing when a run has a detailed model.
 - cold: a fresh process in the serving environment (.venv-serving, built like the image):
   imports + model load from S3 + the first answer, p50 over --cold-runs processes.
 - baseline, same run: the same in a process that unpickles the PyCaret pipeline instead
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from common import SERVING_PYTHON, newest_model_dir, percentiles_ms, served_model, write
 
-from airbnb_price import config, deploy, endpoint, httpapi, serving
+from airbnb_price import config, deploy, endpoint, httpapi, pipeline, serving
 
 COLD_PROBE = """
 import time; started = time.perf_counter()
@@ -82,6 +83,7 @@ def main() -> None:
     one = json.dumps(deploy.EXAMPLE_LISTING).encode()
     batch = json.dumps([deploy.EXAMPLE_LISTING] * 100).encode()
     python = SERVING_PYTHON if SERVING_PYTHON.exists() else Path(sys.executable)
+    has_detailed = "detailed" in pipeline.newest_model_dirs(config.RUNS_DIR)
     with served_model() as store:
         os.environ[config.MODEL_STORE_ENV] = store
         with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
@@ -89,6 +91,8 @@ def main() -> None:
             single = warm(handler, "/predict", one, args.calls)
             hundred = warm(handler, "/predict", batch, max(50, args.calls // 10))
             explained = warm(handler, "/predict?explain=true", one, max(50, args.calls // 4))
+            detailed = warm(handler, "/predict", json.dumps(deploy.EXAMPLE_DETAILED_LISTING)
+                            .encode(), args.calls) if has_detailed else None
         lean_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)], args.cold_runs)
     pycaret_cold = cold(Path(sys.executable), PYCARET_PROBE,
                         [str(newest_model_dir() / "model.pkl"), one.decode()], 3)
@@ -100,6 +104,9 @@ def main() -> None:
         "batch100_p50_ms": hundred["p50_ms"], "batch100_p99_ms": hundred["p99_ms"],
         "batch100_per_listing_ms": round(hundred["p50_ms"] / 100, 3),
         "explain_p50_ms": explained["p50_ms"], "explain_p99_ms": explained["p99_ms"],
+        # the detailed model, one listing with amenities and a description (when a run has one)
+        "detailed_warm_p50_ms": detailed and detailed["p50_ms"],
+        "detailed_warm_p99_ms": detailed and detailed["p99_ms"],
         "cold_start_p50_s": round(float(np.median(lean_cold)), 3),
         "cold_start_runs_s": [round(s, 3) for s in lean_cold],
         "cold_start_python": str(python.relative_to(config.PROJECT_ROOT)

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the handler (a few hundred cases per run; benchmarks/fuzz.py runs
->= 10,000): whatever the body, encoding or query, the answer is 200/400/422/503, never 500, and
-a 200 carries a finite positive price per listing."""
+>= 10,000): whatever the body, encoding or query, summary or detailed listing, the answer is
+200/400/422/503, never 500, and a 200 carries a finite positive price per listing."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from airbnb_price import config, fuzzing, httpapi, local_aws, registry
 
 
 @pytest.fixture(scope="module")
-def handler(model_dir, tmp_path_factory):
+def handler(model_dir, detailed_run, tmp_path_factory):
+    """The handler over a store with both models, so detailed requests are priced too."""
     store = tmp_path_factory.mktemp("store")
-    registry.publish(registry.open_store(store), model_dir)
+    for model in (model_dir, detailed_run / "model"):
+        registry.publish(registry.open_store(store), model)
     with (local_aws.environment({config.MODEL_STORE_ENV: str(store)}),
           contextlib.redirect_stdout(io.StringIO())):
         return httpapi.load_handler()

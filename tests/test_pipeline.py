@@ -118,3 +118,18 @@ def test_metrics_and_model_written(smoke_run):
     for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
                  "shap_dependence_distance_to_centre_km"):
         assert (smoke_run / "figures" / f"{name}.png").stat().st_size > 5_000
+
+
+def test_newest_model_per_feature_set(tmp_path):
+    """What `airbnb-price serve` and the benchmarks publish: the newest model of each set."""
+    with pytest.raises(FileNotFoundError, match="run notebook 03 first"):
+        pipeline.newest_model_dirs(tmp_path)
+    for run, feature_set in [("20260101T000000Z-a", "summary"), ("20260102T000000Z-b", "detailed"),
+                             ("20260103T000000Z-c", "summary"), ("20260104T000000Z-d", None)]:
+        model = tmp_path / run / "model"
+        model.mkdir(parents=True)
+        meta = {"feature_set": feature_set} if feature_set else {}  # older models: summary
+        (model / "metadata.json").write_text(json.dumps(meta))
+    assert pipeline.newest_model_dirs(tmp_path) == {
+        "detailed": tmp_path / "20260102T000000Z-b" / "model",
+        "summary": tmp_path / "20260104T000000Z-d" / "model"}

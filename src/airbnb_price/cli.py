@@ -63,7 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
             store_url = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
             try:
                 model_dirs = ([Path(args.run) / "model"] if args.run
-                              else pipeline.newest_model_dirs(config.RUNS_DIR))
+                              else pipeline.newest_model_dirs(config.RUNS_DIR).values())
                 for model_dir in model_dirs:
                     version = registry.publish(registry.open_store(store_url), model_dir)
                     print(f"published {model_dir} as {version} to moto S3 {store_url}")

@@ -36,11 +36,29 @@ valid_listings = st.fixed_dictionaries(
               "name": st.text(max_size=120)})
 
 
+#: Property types common to the detailed snapshots; levels the model has not seen get a 422.
+PROPERTY_TYPES = ["Entire rental unit", "Private room in rental unit", "Entire condominium (condo)",
+                  "Houseboat", "Room in hotel", "Entire loft"]
+_optional_count = st.none() | st.integers(0, 50)
+valid_detailed_listings = st.builds(
+    lambda listing, detailed: listing | detailed, valid_listings, st.fixed_dictionaries(
+        {"property_type": st.sampled_from(PROPERTY_TYPES), "accommodates": st.integers(1, 16)},
+        optional={"bedrooms": _optional_count, "beds": _optional_count,
+                  "bathrooms": st.none() | st.floats(0, 50), "bathrooms_shared": st.booleans(),
+                  "maximum_nights": st.none() | st.integers(1, 100_000),
+                  "availability_30": st.none() | st.integers(0, 30),
+                  "host_response_rate": st.none() | st.floats(0, 100),
+                  "host_is_superhost": st.booleans(),
+                  "amenities": st.lists(st.text(max_size=40), max_size=60),
+                  "description": st.text(max_size=400)}))
+
+
 @st.composite
 def mutated_listings(draw: st.DrawFn) -> dict:
-    """A valid listing with one field replaced by any JSON value, removed, or one added."""
-    listing = draw(valid_listings)
-    key = draw(st.sampled_from([*deploy.EXAMPLE_LISTING, "unexpected"]))
+    """A valid (summary or detailed) listing with one field replaced by any JSON value,
+    removed, or one added."""
+    listing = draw(valid_listings | valid_detailed_listings)
+    key = draw(st.sampled_from([*deploy.EXAMPLE_DETAILED_LISTING, "unexpected"]))
     action = draw(st.sampled_from(["replace", "remove"]))
     if action == "remove":
         listing.pop(key, None)
@@ -49,7 +67,7 @@ def mutated_listings(draw: st.DrawFn) -> dict:
     return listing
 
 
-listing_like = st.one_of(valid_listings, valid_listings, mutated_listings(),
+listing_like = st.one_of(valid_listings, valid_detailed_listings, mutated_listings(),
                          st.dictionaries(st.text(max_size=12), json_values, max_size=8))
 bodies = st.one_of(
     listing_like.map(json.dumps),

@@ -238,12 +238,12 @@ def find_model_dir(model_dir: str | os.PathLike | None, run_dir: Path,
     return found[-1].parent
 
 
-def newest_model_dirs(runs_root: Path | None = None) -> list[Path]:
-    """The newest run's model folder of each feature set (what `airbnb-price serve` publishes)."""
+def newest_model_dirs(runs_root: Path | None = None) -> dict[str, Path]:
+    """The newest run's model folder per feature set (what `airbnb-price serve` publishes)."""
     newest: dict[str, Path] = {}
     for found in sorted(Path(runs_root or config.RUNS_DIR).glob("*/model/metadata.json")):
         newest[json.loads(found.read_text()).get("feature_set", "summary")] = found.parent
     if not newest:
         raise FileNotFoundError(f"no model in any run under {runs_root or config.RUNS_DIR}: "
                                 "run notebook 03 first")
-    return [newest[k] for k in sorted(newest)]
+    return dict(sorted(newest.items()))
