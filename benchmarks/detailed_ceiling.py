@@ -1,0 +1,102 @@
+"""How far the detailed file's columns can take a price model: the evidence behind issue 6's
+R^2 gap. A plain LightGBM on log price (fixed, tuned-by-hand parameters, the same 5 folds as
+model_quality.py) on:
+
+- detailed: the detailed feature set (what the pipeline trains on);
+- + text: plus a TF-IDF ridge score of the title and description, stacked out-of-fold inside
+  each training fold (so no test row's price reaches a training feature);
+- + reviews: plus every review column (counts, scores, reviews per month), which a new host
+  cannot know: the "existing listing" ceiling;
+- + reviews + text: both.
+
+Usage: python benchmarks/detailed_ceiling.py [--listings PATH]   (default $AIRBNB_DETAILED_LISTINGS)
+Writes results/detailed_ceiling.json (mae, r2 per variant). Measurements, not a model we serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from common import write
+from lightgbm import LGBMRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold
+
+from airbnb_price import config, data, features, modeling
+
+PARAMS = {"n_estimators": 600, "learning_rate": 0.03, "num_leaves": 31, "min_child_samples": 20,
+          "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7}
+REVIEWS = ("number_of_reviews", "number_of_reviews_ltm", "reviews_per_month",
+           "review_scores_rating", "review_scores_accuracy", "review_scores_cleanliness",
+           "review_scores_checkin", "review_scores_communication", "review_scores_location",
+           "review_scores_value")
+
+
+def text_scores(texts: np.ndarray, log_price: np.ndarray, train: np.ndarray,
+                test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(out-of-fold scores for the training rows, scores for the test rows) of a TF-IDF ridge
+    fitted on training rows only."""
+    def fit_score(fit_rows: np.ndarray, score_rows: np.ndarray) -> np.ndarray:
+        vectorizer = TfidfVectorizer(min_df=2, ngram_range=(1, 2), sublinear_tf=True,
+                                     max_features=100_000)
+        ridge = Ridge(alpha=1.0).fit(vectorizer.fit_transform(texts[fit_rows]),
+                                     log_price[fit_rows])
+        return ridge.predict(vectorizer.transform(texts[score_rows]))
+
+    oof = np.zeros(len(train))
+    for inner_fit, inner_score in KFold(5, shuffle=True, random_state=0).split(train):
+        oof[inner_score] = fit_score(train[inner_fit], train[inner_score])
+    return oof, fit_score(train, test)
+
+
+def cross_validate(X: pd.DataFrame, price: np.ndarray, texts: np.ndarray | None) -> dict:
+    log_price = np.log(price)
+    scores = []
+    for train, test in KFold(5, shuffle=True, random_state=config.SEED).split(X):
+        X_train, X_test = X.iloc[train].copy(), X.iloc[test].copy()
+        if texts is not None:
+            X_train["text_score"], X_test["text_score"] = text_scores(texts, log_price, train,
+                                                                      test)
+        model = LGBMRegressor(random_state=config.SEED, n_jobs=2, verbose=-1, **PARAMS)
+        model.fit(X_train, log_price[train])
+        scores.append(modeling.holdout_metrics(price[test], np.exp(model.predict(X_test))))
+    return {k: round(float(np.mean([s[k] for s in scores])), 4) for k in ("mae", "r2")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listings", default=None)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    started = time.perf_counter()
+    loaded = data.load_listings(data.resolve_source(
+        args.listings, snapshot=config.DEFAULT_SNAPSHOTS["detailed"], kind="detailed"))
+    # every rule but drop_review_columns, so the review variants can use them
+    rules = [r for r in data.default_rules() if r[0] != "drop_review_columns"]
+    frame, _ = data.clean(loaded.frame, rules)
+    X = features.feature_table(frame, target=None, features=features.DETAILED)
+    for column in features.categorical_columns(X):
+        X[column] = X[column].astype("category")
+    reviews = frame[list(REVIEWS)].apply(pd.to_numeric, errors="coerce")
+    texts = (frame["name"].fillna("") + " " + frame["description"].fillna("")).to_numpy()
+    price = frame[config.TARGET].to_numpy(dtype=float)
+    with_reviews = pd.concat([X, reviews], axis=1)
+    result = {
+        "detailed": cross_validate(X, price, None),
+        "detailed + text": cross_validate(X, price, texts),
+        "detailed + reviews": cross_validate(with_reviews, price, None),
+        "detailed + reviews + text": cross_validate(with_reviews, price, texts),
+    }
+    write("detailed_ceiling", {"variants": result, "rows": len(frame), "folds": 5,
+                               "data_sha256": loaded.sha256, "params": PARAMS,
+                               "targets": {"mae": 36.0, "r2": 0.65},
+                               "seconds": round(time.perf_counter() - started, 1)})
+
+
+if __name__ == "__main__":
+    main()
