@@ -17,8 +17,9 @@ def _run(args: argparse.Namespace) -> int:
     from airbnb_price import pipeline
 
     params = pipeline.RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
-                                feature_set=args.feature_set, smoke=args.smoke, min_price=args.min_price,
-                                max_price=args.max_price, compare_listings=args.compare_listings,
+                                feature_set=args.feature_set, smoke=args.smoke,
+                                min_price=args.min_price, max_price=args.max_price,
+                                compare_listings=args.compare_listings,
                                 compare_snapshot=args.compare_snapshot)
     notebooks = tuple(args.notebooks) if args.notebooks else params.notebooks()
     run_dir = pipeline.run(params, notebooks=notebooks, runs_dir=args.runs_dir)
@@ -32,8 +33,8 @@ def _model(args: argparse.Namespace) -> int:
     store = registry.open_store(args.store)
     if args.action == "publish":
         model_dir = Path(args.run) / "model"
-        version = registry.publish(store, model_dir, args.name)
         name = args.name or registry.model_name(registry.run_metadata(model_dir))
+        version = registry.publish(store, model_dir, name)
         print(f"published {version} to {store.url}/{name}")
     elif args.action == "promote":
         registry.promote(store, args.version, args.name)

@@ -252,10 +252,7 @@ def validate(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, Layout]:
         if blank:
             problems.append(f"column {column!r}: {blank} rows are blank")
     price = parse_price(frame[config.TARGET])
-    bad_price = int((price.isna() & frame[config.TARGET].notna()).sum())
-    if bad_price:
-        example = frame.loc[price.isna() & frame[config.TARGET].notna(), config.TARGET].iloc[0]
-        problems.append(f"column 'price': {bad_price} rows are not a number (e.g. {example!r})")
+    problems.extend(unparsed(config.TARGET, frame[config.TARGET], price, "a number"))
     frame[config.TARGET] = price
     for column, (low, high) in NUMERIC_COLUMNS.items():
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -295,28 +292,33 @@ def parse_bathrooms(text: object) -> tuple[float, float]:
     return number, float("shared" in lowered)
 
 
+def unparsed(column: str, raw: pd.Series, parsed: pd.Series, what: str = "valid") -> list[str]:
+    """The problem (as a one-item list) when values present in `raw` did not parse: how many
+    rows, and the first one as an example; [] when all parsed."""
+    failed = parsed.isna() & raw.notna()
+    if not failed.any():
+        return []
+    example = raw[failed].iloc[0]
+    return [f"column {column!r}: {int(failed.sum())} rows are not {what} (e.g. {example!r})"]
+
+
 def type_detailed(frame: pd.DataFrame) -> list[str]:
     """Type the detailed layout's extra columns in place; the problems found, by column.
 
     Older detailed files lack some of these columns; that is not an error here (the summary
     feature set does not need them) and `features.feature_table` names them if asked for."""
     problems = []
-
-    def typed(column: str, values: pd.Series) -> pd.Series:
-        bad = int((values.isna() & frame[column].notna()).sum())
-        if bad:
-            example = frame.loc[values.isna() & frame[column].notna(), column].iloc[0]
-            problems.append(f"column {column!r}: {bad} rows are not valid (e.g. {example!r})")
-        return values
-
     present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES) if c in frame]
     for column in present:
+        raw = frame[column]
+        if column in DETAILED_RATES:
+            raw = raw.replace("N/A", np.nan)  # the file's "no data yet"
         if column in DETAILED_FLAGS:
-            values = frame[column].map({"t": 1.0, "f": 0.0})
+            values = raw.map({"t": 1.0, "f": 0.0})
         else:
-            frame[column] = frame[column].replace("N/A", np.nan)  # the file's "no data yet"
-            values = pd.to_numeric(frame[column].str.rstrip("%"), errors="coerce")
-        frame[column] = typed(column, values)
+            values = pd.to_numeric(raw.str.rstrip("%"), errors="coerce")
+        problems.extend(unparsed(column, raw, values))
+        frame[column] = values
     if "bathrooms_text" in frame:
         baths = [parse_bathrooms(t) for t in frame["bathrooms_text"]]
         frame["bathrooms"] = [b[0] for b in baths]

@@ -43,12 +43,8 @@ EXAMPLE_DETAILED_LISTING = EXAMPLE_LISTING | {
     "amenities": ["Wifi", "Kitchen", "Dishwasher", "Washer", "Bathtub"],
     "description": "Sunny 75 m2 apartment on a quiet canal, five minutes from Dam Square.",
 }
+#: The example each feature set's model answers (deploys call the URL with it).
 EXAMPLES = {"summary": EXAMPLE_LISTING, "detailed": EXAMPLE_DETAILED_LISTING}
-
-
-def example_for(model_dir: Path) -> dict:
-    """The example listing the run's model answers (each feature set has its own model)."""
-    return EXAMPLES[registry.run_metadata(model_dir).get("feature_set", "summary")]
 
 
 class DeployError(RuntimeError):
@@ -164,6 +160,10 @@ def call(base_url: str, listing: dict = EXAMPLE_LISTING, explain: bool = True,
     return httpapi.request(url, listing, timeout=timeout)
 
 
+def _feature_set(model_dir: Path) -> str:
+    return registry.feature_set(registry.run_metadata(model_dir))
+
+
 def publish_model(model_dir: Path, bucket: str, prefix: str = config.MODEL_PREFIX) -> str:
     """Publish a run's model to s3://bucket/prefix (the endpoint's store); returns the version."""
     return registry.publish(registry.open_store(f"s3://{bucket}/{prefix}"), model_dir)
@@ -182,7 +182,7 @@ def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) 
     with local_aws.moto_s3(bucket), contextlib.redirect_stdout(io.StringIO()):
         version = publish_model(model_dir, bucket)
         with httpapi.local_endpoint(f"s3://{bucket}/{config.MODEL_PREFIX}") as url:
-            status, body = call(url, example_for(model_dir))
+            status, body = call(url, EXAMPLES[_feature_set(model_dir)])
     return {"mode": "dry run (moto S3 + local endpoint)", "model_version": version,
             "template": str(template), "iam": iam_statements(template), "url": url,
             "status": status, "response": body}
@@ -193,7 +193,7 @@ def real_run(model_dir: Path, stage: str, bucket: str | None = None,
     """Publish the model (unless a version is pinned), `sls deploy`, call the deployed URL."""
     bucket = bucket or config.MODEL_BUCKET.format(stage=stage)
     version = model_version or publish_model(model_dir, bucket)
-    feature_set = registry.run_metadata(model_dir).get("feature_set", "summary")
+    feature_set = _feature_set(model_dir)
     url = deploy(stage, bucket, region, model_version, feature_set)
     status, body = call(url, EXAMPLES[feature_set])
     return {"mode": f"deployed to AWS ({stage}, {region})", "model_version": version,

@@ -126,11 +126,11 @@ def feature_set_of(payload: Any) -> str:
     kinds = ["detailed" if isinstance(x, dict) and DETAILED_FIELDS & x.keys() else "summary"
              for x in items]
     if len(set(kinds)) > 1:
-        detailed = [i for i, k in enumerate(kinds) if k == "detailed"]
         raise RequestError(422, "a batch must be all summary or all detailed listings", [
             {"loc": [i], "type": "mixed_batch",
-             "msg": "carries detailed fields while other listings do not" if i in detailed
-             else "lacks the detailed fields other listings carry"} for i in range(len(kinds))])
+             "msg": "carries detailed fields while other listings do not" if kind == "detailed"
+             else "lacks the detailed fields other listings carry"}
+            for i, kind in enumerate(kinds)])
     return kinds[0] if kinds else "summary"
 
 
@@ -249,7 +249,7 @@ def feature_rows(listings: list[Listing], feature_set: str = "summary") -> dict[
 def predict(loaded: registry.LoadedModel, listings: list[Listing], with_explain: bool) -> dict:
     """Prices (EUR) for validated listings, and their top contributions when asked; the
     response names the model (registry name, version, feature set) that answered."""
-    feature_set = loaded.metadata.get("feature_set", "summary")
+    feature_set = registry.feature_set(loaded.metadata)
     table = feature_rows(listings, feature_set)
     if with_explain:
         try:

@@ -240,9 +240,11 @@ def find_model_dir(model_dir: str | os.PathLike | None, run_dir: Path,
 
 def newest_model_dirs(runs_root: Path | None = None) -> dict[str, Path]:
     """The newest run's model folder per feature set (what `airbnb-price serve` publishes)."""
+    from airbnb_price import registry
+
     newest: dict[str, Path] = {}
     for found in sorted(Path(runs_root or config.RUNS_DIR).glob("*/model/metadata.json")):
-        newest[json.loads(found.read_text()).get("feature_set", "summary")] = found.parent
+        newest[registry.feature_set(registry.run_metadata(found.parent))] = found.parent
     if not newest:
         raise FileNotFoundError(f"no model in any run under {runs_root or config.RUNS_DIR}: "
                                 "run notebook 03 first")

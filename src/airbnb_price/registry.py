@@ -142,9 +142,15 @@ def new_version() -> str:
     return dt.datetime.now(dt.UTC).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(3)
 
 
+def feature_set(metadata: dict) -> str:
+    """The feature set a model was trained on; models made before feature sets existed are
+    summary models."""
+    return metadata.get("feature_set", "summary")
+
+
 def model_name(metadata: dict) -> str:
     """The registry name of a model: one per feature set (config.MODEL_NAMES)."""
-    return config.MODEL_NAMES[metadata.get("feature_set", "summary")]
+    return config.MODEL_NAMES[feature_set(metadata)]
 
 
 def run_metadata(model_dir: Path) -> dict:
