@@ -1,4 +1,5 @@
-"""Pipeline wall time per notebook, smoke and full, from the newest successful runs' run.json.
+"""Pipeline wall time per notebook, smoke and full, from the newest successful runs' run.json
+(summary feature set; `full_detailed` from a `--feature-set detailed` run when there is one).
 
 Usage: python benchmarks/pipeline_time.py    (after `make run` and `make smoke`)
 Writes results/pipeline.json. Target: the full pipeline within 15 minutes on 2 cores.
@@ -13,10 +14,12 @@ from common import write
 from airbnb_price import config
 
 
-def newest(smoke: bool) -> dict | None:
+def newest(smoke: bool, feature_set: str = "summary") -> dict | None:
     for path in sorted(config.RUNS_DIR.glob("*/run.json"), reverse=True):
         record = json.loads(path.read_text())
-        if record["status"] == "ok" and record["parameters"]["smoke"] is smoke:
+        parameters = record["parameters"]
+        if (record["status"] == "ok" and parameters["smoke"] is smoke
+                and parameters.get("feature_set", "summary") == feature_set):
             seconds = {nb["name"]: nb["seconds"] for nb in record["notebooks"]}
             return {"run_id": record["run_id"], "total_s": round(sum(seconds.values()), 1),
                     "notebooks_s": seconds}
@@ -24,7 +27,8 @@ def newest(smoke: bool) -> dict | None:
 
 
 def main() -> None:
-    result = {"smoke": newest(True), "full": newest(False), "target_full_s": 15 * 60}
+    result = {"smoke": newest(True), "full": newest(False),
+              "full_detailed": newest(False, "detailed"), "target_full_s": 15 * 60}
     missing = [k for k in ("smoke", "full") if result[k] is None]
     if missing:
         result["missing"] = f"no successful {' or '.join(missing)} run under {config.RUNS_DIR}"
