@@ -11,8 +11,8 @@ model_quality.py) on:
   time, licence, verifications, profile texts' lengths, nightly-minimum averages);
 - + text: plus a TF-IDF ridge score of the title and description, stacked out-of-fold inside
   each training fold (so no test row's price reaches a training feature);
-- + reviews: plus every review column (counts, scores, reviews per month), which a new host
-  cannot know: the "existing listing" ceiling;
+- + reviews: plus the review history (counts, scores, reviews per month), which a new host
+  cannot know: the "existing" feature set, the existing-listing variant;
 - + reviews + text: both.
 
 Usage: python benchmarks/detailed_ceiling.py [--listings PATH]   (default $AIRBNB_DETAILED_LISTINGS)
@@ -42,10 +42,6 @@ BASELINE = ("accommodates", "bedrooms", "beds", "bathrooms", "bathrooms_shared",
             "property_type", "amenities_count", "neighbourhood", "latitude", "longitude",
             "host_is_superhost", "calculated_host_listings_count", "minimum_nights",
             "availability_365")
-REVIEWS = ("number_of_reviews", "number_of_reviews_ltm", "reviews_per_month",
-           "review_scores_rating", "review_scores_accuracy", "review_scores_cleanliness",
-           "review_scores_checkin", "review_scores_communication", "review_scores_location",
-           "review_scores_value")
 
 
 def text_scores(texts: np.ndarray, log_price: np.ndarray, train: np.ndarray,
@@ -114,16 +110,12 @@ def main() -> None:
     snapshot = config.DEFAULT_SNAPSHOTS["detailed"]
     loaded = data.load_listings(data.resolve_source(args.listings, snapshot=snapshot,
                                                     kind="detailed"))
-    # every rule but drop_review_columns, so the review variants can use them
-    rules = [r for r in data.default_rules() if r[0] != "drop_review_columns"]
-    frame, _ = data.clean(loaded.frame, rules)
-    X = features.feature_table(frame, target=None, features=features.DETAILED)
-    for column in features.categorical_columns(X):
-        X[column] = X[column].astype("category")
-    reviews = frame[list(REVIEWS)].apply(pd.to_numeric, errors="coerce")
+    # the review columns stay, so the review variants can use them
+    frame, _ = data.clean(loaded.frame, data.default_rules(drop_reviews=False))
+    X, with_reviews = (modeling.native_categoricals(features.feature_table(
+        frame, target=None, features=chosen)) for chosen in (features.DETAILED, features.EXISTING))
     texts = (frame["name"].fillna("") + " " + frame["description"].fillna("")).to_numpy()
     price = frame[config.TARGET].to_numpy(dtype=float)
-    with_reviews = pd.concat([X, reviews], axis=1)
     result = {
         "issue baseline": cross_validate(X[list(BASELINE)], price, None),
         "detailed": cross_validate(X, price, None),

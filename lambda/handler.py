@@ -1,7 +1,8 @@
 """AWS Lambda entry point of the prediction endpoint (HTTP API, payload format 2.0).
 
     POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100; listings
-                                   with the detailed fields go to the detailed model
+                                   with the detailed fields go to the detailed model, those
+                                   with review history too to the existing-listing model
     GET  /health                   which models are loaded, when and from where
 
 The model is loaded on the first request, not at import time, so a missing or broken model

@@ -65,3 +65,17 @@ def detailed_run(detailed_listings_path, tmp_path_factory) -> Path:
                      "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb"]) == 0
     (run_dir,) = runs.iterdir()
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def existing_run(detailed_listings_path, tmp_path_factory) -> Path:
+    """`airbnb-price run --feature-set existing --smoke` of notebooks 02-03: the model that
+    also reads review history."""
+    from airbnb_price import cli
+
+    runs = tmp_path_factory.mktemp("existing-runs")
+    assert cli.main(["run", "--smoke", "--feature-set", "existing", "--listings",
+                     str(detailed_listings_path), "--runs-dir", str(runs), "--notebooks",
+                     "02_features.ipynb", "03_automl.ipynb"]) == 0
+    (run_dir,) = runs.iterdir()
+    return run_dir

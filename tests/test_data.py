@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from airbnb_price import config, data
+from airbnb_price import config, data, features
 
 HEADER = ("id,name,host_id,host_name,neighbourhood_group,neighbourhood,latitude,longitude,"
           "room_type,price,minimum_nights,number_of_reviews,last_review,reviews_per_month,"
@@ -191,18 +191,36 @@ def test_detailed_columns_are_typed(shared_data):
     rates = frame["host_response_rate"]  # "97%" became 97.0, "N/A" became NaN
     assert rates.dropna().between(0, 100).all() and rates.isna().any() and rates.max() == 100.0
     assert frame["bathrooms"].notna().mean() > 0.95 and frame["bathrooms_shared"].max() == 1.0
+    # review history, for the existing-listing variant: scores 0-5, blank while unreviewed
+    scores = frame["review_scores_rating"]
+    assert scores.dropna().between(0, 5).all() and scores.isna().any()
+    assert (frame["number_of_reviews"][scores.isna()] == 0).all()
 
 
 def test_bad_detailed_value_names_column_and_example(shared_data, tmp_path):
     raw = pd.read_csv(shared_data / "2022-01-07" / "listings.csv.gz", dtype=str, nrows=50)
     raw.loc[3, "accommodates"] = "four"
     raw.loc[5, "host_is_superhost"] = "yes"
+    raw.loc[7, "review_scores_rating"] = "great"
     path = tmp_path / "listings.csv"
     raw.to_csv(path, index=False)
     with pytest.raises(data.SchemaError) as err:
         data.load_listings(path)
     assert "column 'accommodates': 1 rows are not valid (e.g. 'four')" in str(err.value)
     assert "column 'host_is_superhost': 1 rows are not valid (e.g. 'yes')" in str(err.value)
+    assert "column 'review_scores_rating': 1 rows are not valid (e.g. 'great')" in str(err.value)
+
+
+def test_only_the_existing_listing_variant_keeps_review_history(shared_data):
+    path = shared_data / "2022-01-07" / "listings.csv.gz"
+    detailed, report, _ = data.prepare(path, feature_set="detailed")
+    existing, existing_report, _ = data.prepare(path, feature_set="existing")
+    assert "drop_review_columns" in set(report["rule"])
+    assert "drop_review_columns" not in set(existing_report["rule"])
+    assert not [c for c in detailed if "review" in c]
+    assert list(existing.columns) == [*features.EXISTING.model_features, "price"]
+    assert set(existing.columns) - set(detailed.columns) == set(features.REVIEW_INPUTS)
+    assert len(existing) == len(detailed)  # the same listings, only more columns
 
 
 def test_detailed_feature_set_needs_the_detailed_file(listings_path):

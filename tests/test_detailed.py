@@ -1,5 +1,6 @@
-"""The detailed feature set end to end: papermill run of 02-04 on the detailed file, both
-models in one registry, and the endpoint choosing the model by the fields a request carries."""
+"""The detailed feature set and its "existing listing" variant end to end: papermill runs on
+the detailed file, every feature set's model in one registry, and the endpoint choosing the
+model by the fields a request carries."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from airbnb_price import config, deploy, endpoint, features, httpapi, local_aws,
 
 http = httpapi.request
 
-STORE = f"s3://{config.LOCAL_BUCKET}/both-models"
+STORE = f"s3://{config.LOCAL_BUCKET}/every-model"
 
 
 def test_detailed_run_records_its_feature_set(detailed_run):
@@ -37,17 +38,29 @@ def s3():
         yield url
 
 
+def test_existing_run_keeps_the_review_history(existing_run):
+    record = json.loads((existing_run / "run.json").read_text())
+    assert record["status"] == "ok" and record["parameters"]["feature_set"] == "existing"
+    assert record["parameters"]["snapshot"] == "2022-01-07"
+    cleaning = json.loads((existing_run / "cleaning.json").read_text())
+    assert "drop_review_columns" not in [r["rule"] for r in cleaning["rules"]]
+    metadata = json.loads((existing_run / "model" / "metadata.json").read_text())
+    assert metadata["feature_set"] == "existing"
+    assert set(features.REVIEW_INPUTS) <= set(metadata["input_columns"])
+
+
 @pytest.fixture(scope="module")
-def both(s3, model_dir, detailed_run):
-    """moto S3 with the summary and the detailed model published under their own names."""
+def both(s3, model_dir, detailed_run, existing_run):
+    """moto S3 with every feature set's model published under its own name."""
     store = registry.open_store(STORE)
     versions = {"summary": registry.publish(store, model_dir),
-                "detailed": registry.publish(store, detailed_run / "model")}
+                "detailed": registry.publish(store, detailed_run / "model"),
+                "existing": registry.publish(store, existing_run / "model")}
     with httpapi.local_endpoint(STORE) as url:
         yield url, versions, store
 
 
-def test_registry_holds_both_models_under_their_names(both):
+def test_registry_holds_every_model_under_its_name(both):
     _, versions, store = both
     for feature_set, name in config.MODEL_NAMES.items():
         assert registry.latest_version(store, name) == versions[feature_set]
@@ -68,37 +81,47 @@ def test_endpoint_picks_the_model_by_the_fields_sent(both):
     bigger = deploy.EXAMPLE_DETAILED_LISTING | {"accommodates": 8, "bedrooms": 4, "beds": 5}
     assert http(f"{url}/predict", bigger)[1]["predictions"][0]["price_eur"] > \
         detailed["predictions"][0]["price_eur"]
+    status, existing = http(f"{url}/predict", deploy.EXAMPLE_EXISTING_LISTING)
+    assert status == 200, existing
+    assert existing["model"] == {"name": config.MODEL_NAMES["existing"],
+                                 "version": versions["existing"], "feature_set": "existing"}
     status, body = http(f"{url}/health", method="GET")
-    assert status == 200 and body["models"]["detailed"]["model"]["version"] == versions["detailed"]
+    assert status == 200
+    for feature_set, version in versions.items():
+        assert body["models"][feature_set]["model"]["version"] == version
 
 
-def test_detailed_prices_equal_the_training_pipeline(both, detailed_run):
-    """Train/serve parity for the detailed model: 50 real listings sent as a host would (JSON
-    amenities as a list, flags as booleans, missing values left out) give the pipeline's
-    prices."""
+@pytest.mark.parametrize("feature_set", ["detailed", "existing"])
+def test_detailed_prices_equal_the_training_pipeline(both, feature_set, request):
+    """Train/serve parity for the detailed and existing-listing models: 50 real listings sent
+    as a host would (JSON amenities as a list, flags as booleans, missing values left out)
+    reach that model and get the pipeline's prices."""
     import joblib
 
     from airbnb_price import data
 
     url, _, _ = both
+    run = request.getfixturevalue(f"{feature_set}_run")
+    chosen = features.feature_set(feature_set)
     rows = data.clean(data.load_listings(
-        json.loads((detailed_run / "run.json").read_text())["data"]["path"]).frame)[0]
+        json.loads((run / "run.json").read_text())["data"]["path"]).frame,
+        data.default_rules(drop_reviews=not chosen.uses_reviews))[0]
     rows = rows.sample(50, random_state=config.SEED)
-    listings = [listing_json(row) for _, row in rows.iterrows()]
+    listings = [listing_json(row, feature_set) for _, row in rows.iterrows()]
     status, body = http(f"{url}/predict", listings)
     assert status == 200, body
+    assert body["model"]["feature_set"] == feature_set
     served = np.array([p["price_eur"] for p in body["predictions"]])
-    pipeline = joblib.load(detailed_run / "model" / "model.pkl")
-    expected = pipeline.predict(features.feature_table(rows, target=None,
-                                                       features=features.DETAILED))
+    pipeline = joblib.load(run / "model" / "model.pkl")
+    expected = pipeline.predict(features.feature_table(rows, target=None, features=chosen))
     assert np.max(np.abs(served - expected)) <= serving.TOLERANCE_EUR + 0.005
 
 
-def listing_json(row) -> dict:
+def listing_json(row, feature_set: str) -> dict:
     """A cleaned detailed row as the endpoint's JSON: what a host would send."""
-    fields = endpoint.DetailedListing.model_fields
+    fields = endpoint.CONTRACTS[feature_set].model_fields
     listing = {}
-    for column in features.DETAILED.input_columns:
+    for column in features.feature_set(feature_set).input_columns:
         value = row[column]
         if value is None or (isinstance(value, float) and np.isnan(value)):
             continue
@@ -114,10 +137,12 @@ def listing_json(row) -> dict:
 
 def test_mixed_batch_is_422_naming_positions(both):
     url, _, _ = both
-    status, body = http(f"{url}/predict",
-                        [deploy.EXAMPLE_LISTING, deploy.EXAMPLE_DETAILED_LISTING])
-    assert status == 422 and "all summary or all detailed" in body["error"]
-    assert [e["loc"] for e in body["errors"]] == [[0], [1]]
+    status, body = http(f"{url}/predict", [deploy.EXAMPLE_LISTING, deploy.EXAMPLE_DETAILED_LISTING,
+                                           deploy.EXAMPLE_EXISTING_LISTING])
+    assert status == 422 and "mixes detailed, existing, summary" in body["error"]
+    assert [(e["loc"], e["msg"]) for e in body["errors"]] == [
+        ([0], "a listing for the summary model"), ([1], "a listing for the detailed model"),
+        ([2], "a listing for the existing model")]
 
 
 def test_detailed_fields_are_validated(both):
@@ -129,6 +154,12 @@ def test_detailed_fields_are_validated(both):
     assert {tuple(e["loc"]) for e in body["errors"]} == {
         (0, "property_type"), (0, "accommodates"), (0, "amenities"), (0, "host_response_rate")}
     assert "'Spaceship' was not seen in training" in json.dumps(body)
+    # review history is checked too: scores are 0-5, counts never negative
+    bad = deploy.EXAMPLE_EXISTING_LISTING | {"review_scores_rating": 97, "number_of_reviews": -1}
+    status, body = http(f"{url}/predict", bad)
+    assert status == 422, body
+    assert {tuple(e["loc"]) for e in body["errors"]} == {
+        (0, "review_scores_rating"), (0, "number_of_reviews")}
 
 
 def test_detailed_request_without_a_detailed_model_is_503(s3, model_dir):

@@ -235,6 +235,20 @@ def test_parse_listings_unit():
     assert error.value.status == 422
 
 
+@pytest.mark.parametrize(("payload", "expected"), [
+    (deploy.EXAMPLE_LISTING, "summary"),
+    (deploy.EXAMPLE_DETAILED_LISTING, "detailed"),
+    (deploy.EXAMPLE_EXISTING_LISTING, "existing"),
+    # one field of a contract's own is enough; the contract then names what else is missing
+    (deploy.EXAMPLE_LISTING | {"accommodates": 2}, "detailed"),
+    (deploy.EXAMPLE_LISTING | {"review_scores_rating": 4.5}, "existing"),
+    ([deploy.EXAMPLE_EXISTING_LISTING] * 3, "existing"),
+    ("not a listing", "summary"),
+])
+def test_the_fields_sent_pick_the_model(payload, expected):
+    assert endpoint.feature_set_of(payload) == expected
+
+
 def test_make_serve_answers_the_readme_request(smoke_run):
     """`airbnb-price serve` (what `make serve` runs): moto S3, the run's model published, the
     handler on a local port; the README's curl body gets a price; Ctrl-C stops it cleanly."""

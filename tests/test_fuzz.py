@@ -1,6 +1,6 @@
 """Property-based fuzzing of the handler (a few hundred cases per run; benchmarks/fuzz.py runs
->= 10,000): whatever the body, encoding or query, summary or detailed listing, the answer is
-200/400/422/503, never 500, and a 200 carries a finite positive price per listing."""
+>= 10,000): whatever the body, encoding or query, summary, detailed or existing listing, the
+answer is 200/400/422/503, never 500, and a 200 carries a finite positive price per listing."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from airbnb_price import config, fuzzing, httpapi, local_aws, registry
 
 
 @pytest.fixture(scope="module")
-def handler(model_dir, detailed_run, tmp_path_factory):
-    """The handler over a store with both models, so detailed requests are priced too."""
+def handler(model_dir, detailed_run, existing_run, tmp_path_factory):
+    """The handler over a store with every feature set's model, so all are priced."""
     store = tmp_path_factory.mktemp("store")
-    for model in (model_dir, detailed_run / "model"):
+    for model in (model_dir, detailed_run / "model", existing_run / "model"):
         registry.publish(registry.open_store(store), model)
     with (local_aws.environment({config.MODEL_STORE_ENV: str(store)}),
           contextlib.redirect_stdout(io.StringIO())):

@@ -109,10 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--city", default=config.DEFAULT_CITY, choices=sorted(config.CITIES))
     run.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: "
                      + ", ".join(f"{k} {v}" for k, v in config.DEFAULT_SNAPSHOTS.items()) + ")")
-    run.add_argument("--feature-set", default="summary", choices=sorted(config.LISTINGS_FILES),
+    run.add_argument("--feature-set", default="summary", choices=sorted(config.MODEL_NAMES),
                      help="summary: any listings file; detailed: the detailed file's host facts, "
-                          f"amenities and description (default source: "
-                          f"${config.DETAILED_LISTINGS_ENV})")
+                          "amenities and description (default source: "
+                          f"${config.DETAILED_LISTINGS_ENV}); existing: detailed plus the "
+                          "review history, for re-pricing a live listing")
     run.add_argument("--smoke", action="store_true", help="small, fast parameter set")
     run.add_argument("--min-price", type=float, default=config.MIN_PRICE)
     run.add_argument("--max-price", type=float, default=config.MAX_PRICE)

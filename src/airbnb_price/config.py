@@ -24,8 +24,8 @@ DETAILED_LISTINGS_ENV = "AIRBNB_DETAILED_LISTINGS"
 #: `visualisations/`, the detailed one in `data/`. The article's http:// URL is dead: https only.
 INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{region}/{city}/{snapshot}/{file}"
 
-#: Per feature set (airbnb_price.features): the Inside Airbnb file it trains on, the variable
-#: naming a local copy, the default snapshot and the registry name of its model.
+#: Per listings file a feature set trains on (airbnb_price.features.FeatureSet.listings): its
+#: place on Inside Airbnb, the variable naming a local copy, the default snapshot.
 LISTINGS_FILES = {"summary": "visualisations/listings.csv", "detailed": "data/listings.csv.gz"}
 LISTINGS_ENVS = {"summary": LISTINGS_ENV, "detailed": DETAILED_LISTINGS_ENV}
 DEFAULT_SNAPSHOTS = {"summary": "2021-07-04", "detailed": "2022-01-07"}
@@ -73,7 +73,9 @@ TARGET = "price"
 
 #: Registry defaults. The bucket is never hard-coded: it comes from a parameter or this variable.
 MODEL_NAME = "amsterdam-price"
-MODEL_NAMES = {"summary": MODEL_NAME, "detailed": f"{MODEL_NAME}-detailed"}
+#: The registry name of each feature set's model (airbnb_price.features.FEATURE_SETS).
+MODEL_NAMES = {"summary": MODEL_NAME, "detailed": f"{MODEL_NAME}-detailed",
+               "existing": f"{MODEL_NAME}-existing"}
 MODEL_STORE_ENV = "AIRBNB_MODEL_STORE"
 DEFAULT_LOCAL_STORE = PROJECT_ROOT / "models"
 

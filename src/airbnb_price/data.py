@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from airbnb_price import config
+from airbnb_price.features import REVIEW_INPUTS
 
 
 class DataError(Exception):
@@ -308,7 +309,9 @@ def type_detailed(frame: pd.DataFrame) -> list[str]:
     Older detailed files lack some of these columns; that is not an error here (the summary
     feature set does not need them) and `features.feature_table` names them if asked for."""
     problems = []
-    present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES) if c in frame]
+    # REVIEW_INPUTS: review counts and scores (0-5 in this layout), for the "existing" variant
+    present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES, *REVIEW_INPUTS)
+               if c in frame]
     for column in present:
         raw = frame[column]
         if column in DETAILED_RATES:
@@ -363,10 +366,12 @@ RULES: dict[str, Rule] = {
 }
 
 
-def default_rules(min_price: float = config.MIN_PRICE,
-                  max_price: float = config.MAX_PRICE) -> list[tuple[str, dict]]:
+def default_rules(min_price: float = config.MIN_PRICE, max_price: float = config.MAX_PRICE,
+                  drop_reviews: bool = True) -> list[tuple[str, dict]]:
+    """The cleaning a feature set gets; `drop_reviews=False` only for one that reads review
+    history (features.FeatureSet.uses_reviews)."""
     return [
-        ("drop_review_columns", {}),
+        *([("drop_review_columns", {})] if drop_reviews else []),
         ("drop_missing_price", {}),
         ("drop_price_outliers", {"min_price": min_price, "max_price": max_price}),
     ]
@@ -394,15 +399,17 @@ def prepare(listings: str | os.PathLike | None = None, city: str = config.DEFAUL
     """Resolve, load and clean listings, then build the `feature_set` feature table.
 
     Returns (feature table, cleaning report, loaded listings): what notebook 02 writes, and what
-    03 rebuilds when it is run on its own. The `detailed` set reads the detailed file
-    ($AIRBNB_DETAILED_LISTINGS, or Inside Airbnb's data/listings.csv.gz).
+    03 rebuilds when it is run on its own. The `detailed` and `existing` sets read the detailed
+    file ($AIRBNB_DETAILED_LISTINGS, or Inside Airbnb's data/listings.csv.gz); `existing` keeps
+    the review columns.
     """
     from airbnb_price import features
 
     chosen = features.feature_set(feature_set)
-    snapshot = snapshot or config.DEFAULT_SNAPSHOTS[chosen.name]
-    loaded = load_listings(resolve_source(listings, city, snapshot, kind=chosen.name))
-    cleaned, report = clean(loaded.frame, default_rules(min_price, max_price))
+    snapshot = snapshot or config.DEFAULT_SNAPSHOTS[chosen.listings]
+    loaded = load_listings(resolve_source(listings, city, snapshot, kind=chosen.listings))
+    cleaned, report = clean(loaded.frame, default_rules(min_price, max_price,
+                                                        drop_reviews=not chosen.uses_reviews))
     try:
         table = features.feature_table(cleaned, city=city, features=chosen)
     except ValueError as exc:

@@ -43,8 +43,16 @@ EXAMPLE_DETAILED_LISTING = EXAMPLE_LISTING | {
     "amenities": ["Wifi", "Kitchen", "Dishwasher", "Washer", "Bathtub"],
     "description": "Sunny 75 m2 apartment on a quiet canal, five minutes from Dam Square.",
 }
+#: The same home once it is live, with its review history: answered by the existing-listing model.
+EXAMPLE_EXISTING_LISTING = EXAMPLE_DETAILED_LISTING | {
+    "number_of_reviews": 48, "number_of_reviews_ltm": 12, "reviews_per_month": 1.1,
+    "review_scores_rating": 4.86, "review_scores_accuracy": 4.9, "review_scores_cleanliness": 4.8,
+    "review_scores_checkin": 4.95, "review_scores_communication": 4.95,
+    "review_scores_location": 4.98, "review_scores_value": 4.7,
+}
 #: The example each feature set's model answers (deploys call the URL with it).
-EXAMPLES = {"summary": EXAMPLE_LISTING, "detailed": EXAMPLE_DETAILED_LISTING}
+EXAMPLES = {"summary": EXAMPLE_LISTING, "detailed": EXAMPLE_DETAILED_LISTING,
+            "existing": EXAMPLE_EXISTING_LISTING}
 
 
 class DeployError(RuntimeError):
@@ -135,7 +143,8 @@ def iam_statements(template: Path) -> list[dict]:
 
 
 #: serverless.yml's parameter pinning each feature set's model version.
-VERSION_PARAMS = {"summary": "modelVersion", "detailed": "detailedModelVersion"}
+VERSION_PARAMS = {"summary": "modelVersion", "detailed": "detailedModelVersion",
+                  "existing": "existingModelVersion"}
 
 
 def deploy(stage: str, bucket: str, region: str = config.AWS_REGION,

@@ -28,7 +28,8 @@ TOP_CONTRIBUTIONS = 5
 #: Environment of the function per feature set, (name, pinned version) (set by serverless.yml;
 #: `make serve` leaves them unset: the config names, latest versions).
 MODEL_ENVS = {"summary": ("AIRBNB_MODEL_NAME", "AIRBNB_MODEL_VERSION"),
-              "detailed": ("AIRBNB_DETAILED_MODEL_NAME", "AIRBNB_DETAILED_MODEL_VERSION")}
+              "detailed": ("AIRBNB_DETAILED_MODEL_NAME", "AIRBNB_DETAILED_MODEL_VERSION"),
+              "existing": ("AIRBNB_EXISTING_MODEL_NAME", "AIRBNB_EXISTING_MODEL_VERSION")}
 
 
 class RequestError(ValueError):
@@ -114,22 +115,50 @@ class DetailedListing(Listing):
         return cls._seen_level(value, info)
 
 
-#: The contract per feature set; a request carrying any detailed-only field is detailed.
-CONTRACTS: dict[str, type[Listing]] = {"summary": Listing, "detailed": DetailedListing}
-DETAILED_FIELDS = frozenset(DetailedListing.model_fields) - frozenset(Listing.model_fields)
+class ExistingListing(DetailedListing):
+    """A live listing with its review history (the "existing listing" variant): the detailed
+    fields plus review counts and scores (0-5); scores are left out while it has no reviews."""
+
+    number_of_reviews: int = Field(ge=0, le=100_000)
+    number_of_reviews_ltm: int | None = Field(None, ge=0, le=100_000,
+                                              description="reviews in the last 12 months")
+    reviews_per_month: float | None = Field(None, ge=0, le=1_000, allow_inf_nan=False)
+    review_scores_rating: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_accuracy: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_cleanliness: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_checkin: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_communication: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_location: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_value: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+
+
+#: The contract per feature set, the most specific first: a request is of the first kind whose
+#: own fields (those its parent contract lacks) it carries any of, else summary.
+CONTRACTS: dict[str, type[Listing]] = {"existing": ExistingListing, "detailed": DetailedListing,
+                                       "summary": Listing}
+OWN_FIELDS = {name: frozenset(contract.model_fields) - frozenset(contract.__base__.model_fields)
+              for name, contract in CONTRACTS.items() if contract is not Listing}
+
+
+def _kind(item: Any) -> str:
+    """The feature set one request item is for (non-objects are summary: their contract then
+    says what is wrong with them)."""
+    if isinstance(item, dict):
+        for name, fields in OWN_FIELDS.items():
+            if fields & item.keys():
+                return name
+    return "summary"
 
 
 def feature_set_of(payload: Any) -> str:
-    """Which model a request is for: "detailed" when its listings carry the detailed fields,
-    else "summary"; a batch mixing both is refused (422) with the positions of each kind."""
+    """Which model a request is for, by the fields its listings carry (CONTRACTS); a batch
+    mixing kinds is refused (422) naming each position's kind."""
     items = payload if isinstance(payload, list) else [payload]
-    kinds = ["detailed" if isinstance(x, dict) and DETAILED_FIELDS & x.keys() else "summary"
-             for x in items]
+    kinds = [_kind(x) for x in items]
     if len(set(kinds)) > 1:
-        raise RequestError(422, "a batch must be all summary or all detailed listings", [
-            {"loc": [i], "type": "mixed_batch",
-             "msg": "carries detailed fields while other listings do not" if kind == "detailed"
-             else "lacks the detailed fields other listings carry"}
+        raise RequestError(422, "a batch must be listings of one kind; this one mixes "
+                                + ", ".join(sorted(set(kinds))), [
+            {"loc": [i], "type": "mixed_batch", "msg": f"a listing for the {kind} model"}
             for i, kind in enumerate(kinds)])
     return kinds[0] if kinds else "summary"
 
@@ -339,7 +368,7 @@ class Models:
 
     @classmethod
     def from_env(cls) -> Models:
-        return cls({name: ModelCache.from_env(name) for name in CONTRACTS})
+        return cls({name: ModelCache.from_env(name) for name in MODEL_ENVS})
 
     def __getitem__(self, feature_set: str) -> ModelCache:
         return self.caches[feature_set]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.config import CITIES, DEFAULT_CITY
+from airbnb_price.config import CITIES, DEFAULT_CITY, REVIEW_COLUMNS
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -157,14 +157,16 @@ def add_detail_features(table: MutableMapping) -> MutableMapping:
 @dataclass(frozen=True)
 class FeatureSet:
     """What the model sees: a host's inputs (text ones are only read by derived features) and
-    the features derived from them. `summary` works on every layout; `detailed` needs the
-    detailed listings file (or a request carrying its fields)."""
+    the features derived from them. `summary` works on every layout; `detailed` and `existing`
+    need the detailed listings file (`listings`) or a request carrying their fields."""
 
     name: str
     text: tuple[str, ...]
     categorical: tuple[str, ...]
     numeric: tuple[str, ...]
     derived: tuple[str, ...]
+    #: The Inside Airbnb file it trains on (config.LISTINGS_FILES): "summary" | "detailed".
+    listings: str = "summary"
 
     @property
     def input_columns(self) -> tuple[str, ...]:
@@ -173,6 +175,12 @@ class FeatureSet:
     @property
     def model_features(self) -> tuple[str, ...]:
         return (*self.categorical, *self.numeric, *self.derived)
+
+    @property
+    def uses_reviews(self) -> bool:
+        """Whether the model reads review history, which a new listing does not have (so its
+        cleaning keeps the review columns the other sets drop)."""
+        return any(c in REVIEW_COLUMNS for c in self.numeric)
 
 
 #: What a host fills in when listing; the model sees these (minus the title text itself)
@@ -194,8 +202,17 @@ DETAILED_NUMERIC = (
 )
 DETAILED = FeatureSet("detailed", ("name", "amenities", "description"),
                       (*CATEGORICAL_INPUTS, "property_type"), (*NUMERIC_INPUTS, *DETAILED_NUMERIC),
-                      (*GEO_FEATURES, *TITLE_FEATURES, *DETAIL_FEATURES))
-FEATURE_SETS = {s.name: s for s in (SUMMARY, DETAILED)}
+                      (*GEO_FEATURES, *TITLE_FEATURES, *DETAIL_FEATURES), listings="detailed")
+#: The "existing listing" variant: the detailed set plus the review history a listing has
+#: gathered, for re-pricing a listing that is already live (never for a new one).
+REVIEW_INPUTS = (
+    "number_of_reviews", "number_of_reviews_ltm", "reviews_per_month", "review_scores_rating",
+    "review_scores_accuracy", "review_scores_cleanliness", "review_scores_checkin",
+    "review_scores_communication", "review_scores_location", "review_scores_value",
+)
+EXISTING = FeatureSet("existing", DETAILED.text, DETAILED.categorical,
+                      (*DETAILED.numeric, *REVIEW_INPUTS), DETAILED.derived, listings="detailed")
+FEATURE_SETS = {s.name: s for s in (SUMMARY, DETAILED, EXISTING)}
 INPUT_COLUMNS = SUMMARY.input_columns
 MODEL_FEATURES = SUMMARY.model_features
 

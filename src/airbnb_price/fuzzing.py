@@ -51,14 +51,24 @@ valid_detailed_listings = st.builds(
                   "host_is_superhost": st.booleans(),
                   "amenities": st.lists(st.text(max_size=40), max_size=60),
                   "description": st.text(max_size=400)}))
+_optional_score = st.none() | st.floats(0, 5)
+valid_existing_listings = st.builds(
+    lambda listing, history: listing | history, valid_detailed_listings, st.fixed_dictionaries(
+        {"number_of_reviews": st.integers(0, 1000)},
+        optional={"number_of_reviews_ltm": st.none() | st.integers(0, 500),
+                  "reviews_per_month": st.none() | st.floats(0, 100),
+                  "review_scores_rating": _optional_score,
+                  "review_scores_location": _optional_score,
+                  "review_scores_value": _optional_score}))
+valid_any_listings = valid_listings | valid_detailed_listings | valid_existing_listings
 
 
 @st.composite
 def mutated_listings(draw: st.DrawFn) -> dict:
-    """A valid (summary or detailed) listing with one field replaced by any JSON value,
+    """A valid listing (of any feature set) with one field replaced by any JSON value,
     removed, or one added."""
-    listing = draw(valid_listings | valid_detailed_listings)
-    key = draw(st.sampled_from([*deploy.EXAMPLE_DETAILED_LISTING, "unexpected"]))
+    listing = draw(valid_any_listings)
+    key = draw(st.sampled_from([*deploy.EXAMPLE_EXISTING_LISTING, "unexpected"]))
     action = draw(st.sampled_from(["replace", "remove"]))
     if action == "remove":
         listing.pop(key, None)
@@ -67,7 +77,7 @@ def mutated_listings(draw: st.DrawFn) -> dict:
     return listing
 
 
-listing_like = st.one_of(valid_listings, valid_detailed_listings, mutated_listings(),
+listing_like = st.one_of(valid_any_listings, mutated_listings(),
                          st.dictionaries(st.text(max_size=12), json_values, max_size=8))
 bodies = st.one_of(
     listing_like.map(json.dumps),

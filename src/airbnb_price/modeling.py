@@ -104,15 +104,16 @@ def baseline_lightgbm(X_train: pd.DataFrame, y_train: Any, seed: int = SEED):
     from lightgbm import LGBMRegressor
 
     model = LGBMRegressor(random_state=seed, n_jobs=N_JOBS, verbose=-1)
-    model.fit(_categorical(X_train), np.log(np.asarray(y_train, dtype=float)))
+    model.fit(native_categoricals(X_train), np.log(np.asarray(y_train, dtype=float)))
     return model
 
 
 def baseline_predict(model: Any, X: pd.DataFrame) -> np.ndarray:
-    return np.exp(model.predict(_categorical(X)))
+    return np.exp(model.predict(native_categoricals(X)))
 
 
-def _categorical(X: pd.DataFrame) -> pd.DataFrame:
+def native_categoricals(X: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the categorical inputs as pandas categories, which LightGBM splits natively."""
     X = X.copy()
     for column in categorical_columns(X):
         X[column] = X[column].astype("category")

@@ -160,8 +160,9 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
     from airbnb_price import data, features
 
     chosen = features.feature_set(params.feature_set)
-    params.snapshot = params.snapshot or config.DEFAULT_SNAPSHOTS[chosen.name]
-    source = data.resolve_source(params.listings, params.city, params.snapshot, kind=chosen.name)
+    params.snapshot = params.snapshot or config.DEFAULT_SNAPSHOTS[chosen.listings]
+    source = data.resolve_source(params.listings, params.city, params.snapshot,
+                                 kind=chosen.listings)
     listings = data.load_listings(source)
     try:
         features.check_inputs(listings.frame, chosen)
