@@ -50,7 +50,7 @@ def test_existing_run_keeps_the_review_history(existing_run):
 
 
 @pytest.fixture(scope="module")
-def both(s3, model_dir, detailed_run, existing_run):
+def served(s3, model_dir, detailed_run, existing_run):
     """moto S3 with every feature set's model published under its own name."""
     store = registry.open_store(STORE)
     versions = {"summary": registry.publish(store, model_dir),
@@ -60,14 +60,14 @@ def both(s3, model_dir, detailed_run, existing_run):
         yield url, versions, store
 
 
-def test_registry_holds_every_model_under_its_name(both):
-    _, versions, store = both
+def test_registry_holds_every_model_under_its_name(served):
+    _, versions, store = served
     for feature_set, name in config.MODEL_NAMES.items():
         assert registry.latest_version(store, name) == versions[feature_set]
 
 
-def test_endpoint_picks_the_model_by_the_fields_sent(both):
-    url, versions, _ = both
+def test_endpoint_picks_the_model_by_the_fields_sent(served):
+    url, versions, _ = served
     status, summary = http(f"{url}/predict", deploy.EXAMPLE_LISTING)
     assert status == 200, summary
     assert summary["model"] == {"name": config.MODEL_NAMES["summary"],
@@ -92,7 +92,7 @@ def test_endpoint_picks_the_model_by_the_fields_sent(both):
 
 
 @pytest.mark.parametrize("feature_set", ["detailed", "existing"])
-def test_detailed_prices_equal_the_training_pipeline(both, feature_set, request):
+def test_detailed_prices_equal_the_training_pipeline(served, feature_set, request):
     """Train/serve parity for the detailed and existing-listing models: 50 real listings sent
     as a host would (JSON amenities as a list, flags as booleans, missing values left out)
     reach that model and get the pipeline's prices."""
@@ -100,7 +100,7 @@ def test_detailed_prices_equal_the_training_pipeline(both, feature_set, request)
 
     from airbnb_price import data
 
-    url, _, _ = both
+    url, _, _ = served
     run = request.getfixturevalue(f"{feature_set}_run")
     chosen = features.feature_set(feature_set)
     rows = data.clean(data.load_listings(
@@ -111,10 +111,10 @@ def test_detailed_prices_equal_the_training_pipeline(both, feature_set, request)
     status, body = http(f"{url}/predict", listings)
     assert status == 200, body
     assert body["model"]["feature_set"] == feature_set
-    served = np.array([p["price_eur"] for p in body["predictions"]])
+    prices = np.array([p["price_eur"] for p in body["predictions"]])
     pipeline = joblib.load(run / "model" / "model.pkl")
     expected = pipeline.predict(features.feature_table(rows, target=None, features=chosen))
-    assert np.max(np.abs(served - expected)) <= serving.TOLERANCE_EUR + 0.005
+    assert np.max(np.abs(prices - expected)) <= serving.TOLERANCE_EUR + 0.005
 
 
 def listing_json(row, feature_set: str) -> dict:
@@ -135,8 +135,8 @@ def listing_json(row, feature_set: str) -> dict:
     return listing
 
 
-def test_mixed_batch_is_422_naming_positions(both):
-    url, _, _ = both
+def test_mixed_batch_is_422_naming_positions(served):
+    url, _, _ = served
     status, body = http(f"{url}/predict", [deploy.EXAMPLE_LISTING, deploy.EXAMPLE_DETAILED_LISTING,
                                            deploy.EXAMPLE_EXISTING_LISTING])
     assert status == 422 and "mixes detailed, existing, summary" in body["error"]
@@ -145,8 +145,8 @@ def test_mixed_batch_is_422_naming_positions(both):
         ([2], "a listing for the existing model")]
 
 
-def test_detailed_fields_are_validated(both):
-    url, _, _ = both
+def test_detailed_fields_are_validated(served):
+    url, _, _ = served
     bad = deploy.EXAMPLE_DETAILED_LISTING | {"property_type": "Spaceship", "accommodates": 0,
                                              "amenities": "Wifi", "host_response_rate": 120}
     status, body = http(f"{url}/predict", bad)

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airbnb_price import config
-from airbnb_price.features import REVIEW_INPUTS
+from airbnb_price import config, features
 
 
 class DataError(Exception):
@@ -309,9 +308,9 @@ def type_detailed(frame: pd.DataFrame) -> list[str]:
     Older detailed files lack some of these columns; that is not an error here (the summary
     feature set does not need them) and `features.feature_table` names them if asked for."""
     problems = []
-    # REVIEW_INPUTS: review counts and scores (0-5 in this layout), for the "existing" variant
-    present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES, *REVIEW_INPUTS)
-               if c in frame]
+    # and the review counts and scores (0-5 in this layout) the "existing" variant reads
+    present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES,
+                           *features.REVIEW_INPUTS) if c in frame]
     for column in present:
         raw = frame[column]
         if column in DETAILED_RATES:
@@ -403,8 +402,6 @@ def prepare(listings: str | os.PathLike | None = None, city: str = config.DEFAUL
     file ($AIRBNB_DETAILED_LISTINGS, or Inside Airbnb's data/listings.csv.gz); `existing` keeps
     the review columns.
     """
-    from airbnb_price import features
-
     chosen = features.feature_set(feature_set)
     snapshot = snapshot or config.DEFAULT_SNAPSHOTS[chosen.listings]
     loaded = load_listings(resolve_source(listings, city, snapshot, kind=chosen.listings))
