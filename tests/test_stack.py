@@ -68,6 +68,19 @@ def test_function_is_an_http_api_image_with_measured_sizing(template):
     assert resources["PredictLogGroup"]["Properties"]["RetentionInDays"] == 14
 
 
+def test_each_feature_sets_version_parameter_pins_its_model(tmp_path):
+    """`make deploy` pins the deployed model through deploy.VERSION_PARAMS; each parameter
+    must reach that feature set's variable and no other."""
+    pins = {name: f"20260101T00000{i}Z-pin" for i, name in enumerate(deploy.VERSION_PARAMS)}
+    template = deploy.package_offline(tmp_path, params={
+        deploy.VERSION_PARAMS[name]: version for name, version in pins.items()})
+    variables = json.loads(template.read_text())["Resources"]["PredictLambdaFunction"][
+        "Properties"]["Environment"]["Variables"]
+    assert set(deploy.VERSION_PARAMS) == set(endpoint.MODEL_ENVS) == set(config.MODEL_NAMES)
+    for name, version in pins.items():
+        assert variables[endpoint.MODEL_ENVS[name][1]] == version
+
+
 def test_serverless_is_pinned_to_v3():
     package = json.loads((config.PROJECT_ROOT / "package.json").read_text())
     assert package["devDependencies"]["serverless"] == "3.40.0"

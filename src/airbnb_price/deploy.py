@@ -112,10 +112,12 @@ def serverless(*args: str, stage: str, params: dict[str, str] | None = None,
     return _tool(command, f"serverless {args[0]}", timeout, env=env)
 
 
-def package_offline(out_dir: Path, image_uri: str = PLACEHOLDER_IMAGE) -> Path:
-    """`serverless package` for the offline stage; returns the CloudFormation template."""
+def package_offline(out_dir: Path, image_uri: str = PLACEHOLDER_IMAGE,
+                    params: dict[str, str] | None = None) -> Path:
+    """`serverless package` for the offline stage (with serverless.yml `params` if given);
+    returns the CloudFormation template."""
     serverless("package", "--package", str(out_dir), stage=OFFLINE_STAGE,
-               params={"imageUri": image_uri})
+               params={"imageUri": image_uri} | (params or {}))
     return Path(out_dir) / "cloudformation-template-update-stack.json"
 
 
