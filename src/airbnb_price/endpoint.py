@@ -14,7 +14,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -115,6 +115,10 @@ class DetailedListing(Listing):
         return cls._seen_level(value, info)
 
 
+#: A review score on Airbnb's 0-5 scale; absent while a listing has no reviews.
+ReviewScore = Annotated[float | None, Field(ge=0, le=5, allow_inf_nan=False)]
+
+
 class ExistingListing(DetailedListing):
     """A live listing with its review history (the "existing listing" variant): the detailed
     fields plus review counts and scores (0-5); scores are left out while it has no reviews."""
@@ -123,13 +127,13 @@ class ExistingListing(DetailedListing):
     number_of_reviews_ltm: int | None = Field(None, ge=0, le=100_000,
                                               description="reviews in the last 12 months")
     reviews_per_month: float | None = Field(None, ge=0, le=1_000, allow_inf_nan=False)
-    review_scores_rating: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
-    review_scores_accuracy: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
-    review_scores_cleanliness: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
-    review_scores_checkin: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
-    review_scores_communication: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
-    review_scores_location: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
-    review_scores_value: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    review_scores_rating: ReviewScore = None
+    review_scores_accuracy: ReviewScore = None
+    review_scores_cleanliness: ReviewScore = None
+    review_scores_checkin: ReviewScore = None
+    review_scores_communication: ReviewScore = None
+    review_scores_location: ReviewScore = None
+    review_scores_value: ReviewScore = None
 
 
 #: The contract per feature set, the most specific first: a request is of the first kind whose
