@@ -21,7 +21,7 @@ export AIRBNB_DETAILED_LISTINGS ?= $(if $(wildcard $(SHARED_DETAILED)),$(SHARED_
 # nbval and interactive notebook runs write their scratch output here, not into runs/.
 TEST_RUNS := $(CURDIR)/.test-runs
 
-.PHONY: setup run smoke test lab notebooks lock lint clean serve deploy serving-env bench container-test
+.PHONY: setup run smoke test unit lab notebooks lock lint clean serve deploy serving-env bench container-test
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -38,7 +38,7 @@ $(NODE_STAMP): package.json package-lock.json  ## Serverless Framework 3.40.0, f
 
 serving-env: $(SERVING_STAMP)
 
-$(SERVING_STAMP): pyproject.toml requirements/constraints.txt $(wildcard src/airbnb_price/*.py)
+$(SERVING_STAMP): pyproject.toml requirements/constraints.txt $(shell find src/airbnb_price -name '*.py')
 	$(PYTHON) -m venv $(SERVING_VENV)
 	$(SERVING_VENV)/bin/pip install --quiet --upgrade pip==24.3.1
 	$(SERVING_VENV)/bin/pip install --quiet -c requirements/constraints.txt '.[serving]'
@@ -56,11 +56,15 @@ test: setup serving-env lint  ## unit + end-to-end tests, then nbval on the comm
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash tests
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash --nbval-lax notebooks
 
-lint: setup
+unit: setup  ## the fast lane: tests not marked slow (no notebooks, servers or containers)
+	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash -m "not slow" tests
+
+lint: setup  ## ruff, and the layer contracts of pyproject.toml (serving never imports training)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 container-test: setup  ## build the Dockerfile with podman on a local base, predict through the RIE
-	$(BIN)/python -m pytest -p no:dash tests/test_container.py
+	$(BIN)/python -m pytest -p no:dash tests/local/test_container.py
 
 serve: setup  ## the Lambda handler on http://127.0.0.1:$${PORT:-3000}, model on moto S3
 	$(BIN)/airbnb-price serve $(ARGS)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from airbnb_price import config, pipeline
+from airbnb_price.core import config, spec
+from airbnb_price.local import runfolder
 
 RESULTS = Path(__file__).parent / "results"
 SERVING_PYTHON = config.PROJECT_ROOT / ".venv-serving" / "bin" / "python"
@@ -47,19 +48,20 @@ def percentiles_ms(seconds: list[float]) -> dict[str, float]:
 def newest_model_dir() -> Path:
     """The summary model of the newest run that has one (make run / make smoke), else a
     clear error."""
-    models = pipeline.newest_model_dirs(config.RUNS_DIR)
-    if "summary" not in models:
+    models = runfolder.newest_model_dirs(config.RUNS_DIR)
+    if spec.get().name not in models:
         raise FileNotFoundError(f"no summary model under {config.RUNS_DIR}: run `make smoke`")
-    return models["summary"]
+    return models[spec.get().name]
 
 
 @contextmanager
 def served_model() -> Iterator[str]:
     """S3 on moto's server with the newest run's model of each feature set published (as
     `make serve` does); yields the store URL."""
-    from airbnb_price import local_aws, registry
+    from airbnb_price.core import registry
+    from airbnb_price.local import moto
 
-    with local_aws.moto_s3():
-        for model_dir in pipeline.newest_model_dirs(config.RUNS_DIR).values():
+    with moto.moto_s3():
+        for model_dir in runfolder.newest_model_dirs(config.RUNS_DIR).values():
             registry.publish(registry.open_store(STORE), model_dir)
         yield STORE

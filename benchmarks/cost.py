@@ -14,7 +14,7 @@ import re
 
 from common import RESULTS, write
 
-from airbnb_price import config
+from airbnb_price.core import config
 
 LAMBDA_USD_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
 LAMBDA_USD_PER_REQUEST = 0.20 / 1_000_000

@@ -34,7 +34,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 
-from airbnb_price import config, data, features, modeling
+from airbnb_price.core import config, features
+from airbnb_price.data import cleaning, listings, sources
+from airbnb_price.train import modeling
 
 PARAMS = {"n_estimators": 600, "learning_rate": 0.03, "num_leaves": 31, "min_child_samples": 20,
           "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7}
@@ -107,13 +109,13 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
-    snapshot = config.DEFAULT_SNAPSHOTS["detailed"]
-    loaded = data.load_listings(data.resolve_source(args.listings, snapshot=snapshot,
+    snapshot = config.DETAILED_FILE.default_snapshot
+    loaded = listings.load_listings(sources.resolve_source(args.listings, snapshot=snapshot,
                                                     kind="detailed"))
     # the review columns stay, so the review variants can use them
-    frame, _ = data.clean(loaded.frame, data.default_rules(drop_reviews=False))
+    frame, _ = cleaning.clean(loaded.frame, cleaning.default_rules(drop_reviews=False))
     X, with_reviews = (modeling.native_categoricals(features.feature_table(
-        frame, target=None, features=chosen)) for chosen in (features.DETAILED, features.EXISTING))
+        frame, target=None, feature_set=chosen)) for chosen in (features.DETAILED, features.EXISTING))
     texts = (frame["name"].fillna("") + " " + frame["description"].fillna("")).to_numpy()
     price = frame[config.TARGET].to_numpy(dtype=float)
     result = {

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the handler at scale: >= 10,000 hypothesis-generated /predict
 events (bodies, base64 flags, query strings), model on moto S3, each answer checked by
-airbnb_price.fuzzing.check (200/400/422/503 only; a 200 has a finite positive price).
+tests/strategies.py's check (200/400/422/503 only; a 200 has a finite positive price).
 
 Usage: python benchmarks/fuzz.py [--cases 10000]    Writes results/fuzz.json (cases,
 status_counts, and the 200s per model). Serves the newest run's model of each feature set.
@@ -12,13 +12,19 @@ import argparse
 import collections
 import json
 import os
+import sys
 import time
 from contextlib import redirect_stdout
 
 from common import served_model, write
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from airbnb_price import config, fuzzing, httpapi
+from airbnb_price.core import config, registry
+from airbnb_price.local import httpapi, runfolder
+
+sys.path.insert(0, str(config.PROJECT_ROOT / "tests"))  # the strategies live with the tests
+import strategies
 
 
 def main() -> None:
@@ -31,13 +37,16 @@ def main() -> None:
     with open(os.devnull, "w") as sink, redirect_stdout(sink), served_model() as store:
         os.environ[config.MODEL_STORE_ENV] = store
         handler = httpapi.load_handler()
+        inputs = {name: registry.run_metadata(model_dir)["inputs"]
+                  for name, model_dir in runfolder.newest_model_dirs(config.RUNS_DIR).items()}
 
         @settings(max_examples=args.cases, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
-        @given(event=fuzzing.events())
-        def run(event: dict) -> None:
+        @given(data=st.data())
+        def run(data: st.DataObject) -> None:
+            event = data.draw(strategies.events(inputs))
             response = handler(event, httpapi.LambdaContext())
-            counts[fuzzing.check(response)] += 1
+            counts[strategies.check(response)] += 1
             if response["statusCode"] == 200:
                 priced[json.loads(response["body"])["model"]["feature_set"]] += 1
 

@@ -27,14 +27,17 @@ from pathlib import Path
 import numpy as np
 from common import SERVING_PYTHON, newest_model_dir, percentiles_ms, served_model, write
 
-from airbnb_price import config, deploy, endpoint, httpapi, pipeline, serving
+from airbnb_price.core import config, spec
+from airbnb_price.local import httpapi, runfolder
+from airbnb_price.serve import contract, predict
+from airbnb_price.train import compiler
 
 COLD_PROBE = """
 import time; started = time.perf_counter()
 import json, sys
 from pathlib import Path
-from airbnb_price import httpapi
-handler = httpapi.load_handler(task_root=Path(sys.argv[2]))
+from airbnb_price.local import httpapi
+handler = httpapi.load_handler(task_root=Path(sys.argv[2]), environment={})
 event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, sys.argv[1].encode())
 response = handler(event, httpapi.LambdaContext())
 assert response["statusCode"] == 200, response
@@ -45,7 +48,7 @@ PYCARET_PROBE = """
 import time; started = time.perf_counter()
 import sys, joblib, pandas as pd
 import pycaret.regression  # what unpickling the pipeline needs
-from airbnb_price import features
+from airbnb_price.core import features
 pipeline = joblib.load(sys.argv[1])
 row = features.feature_table(pd.DataFrame([__import__("json").loads(sys.argv[2])]), target=None)
 pipeline.predict(row)
@@ -69,7 +72,8 @@ def cold(python: Path, probe: str, args: list[str], runs: int) -> list[float]:
     seconds = []
     for _ in range(runs):
         done = subprocess.run([str(python), "-c", probe, *args], capture_output=True, text=True,
-                              timeout=300, check=True, env=os.environ)
+                              timeout=300, check=True,
+                              env=os.environ | httpapi.function_environment())
         line = [x for x in done.stderr.splitlines() if x.startswith("COLD ")][-1]
         seconds.append(float(line.split()[1]))
     return seconds
@@ -80,10 +84,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=10)
     args = parser.parse_args()
-    one = json.dumps(deploy.EXAMPLE_LISTING).encode()
-    batch = json.dumps([deploy.EXAMPLE_LISTING] * 100).encode()
+    one = json.dumps(spec.get().example()).encode()
+    batch = json.dumps([spec.get().example()] * 100).encode()
     python = SERVING_PYTHON if SERVING_PYTHON.exists() else Path(sys.executable)
-    has_detailed = "detailed" in pipeline.newest_model_dirs(config.RUNS_DIR)
+    has_detailed = spec.get(feature_set="detailed").name in runfolder.newest_model_dirs(config.RUNS_DIR)
     with served_model() as store:
         os.environ[config.MODEL_STORE_ENV] = store
         with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
@@ -91,13 +95,14 @@ def main() -> None:
             single = warm(handler, "/predict", one, args.calls)
             hundred = warm(handler, "/predict", batch, max(50, args.calls // 10))
             explained = warm(handler, "/predict?explain=true", one, max(50, args.calls // 4))
-            detailed = warm(handler, "/predict", json.dumps(deploy.EXAMPLE_DETAILED_LISTING)
+            detailed = warm(handler, "/predict", json.dumps(spec.get(feature_set="detailed").example())
                             .encode(), args.calls) if has_detailed else None
         lean_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)], args.cold_runs)
     pycaret_cold = cold(Path(sys.executable), PYCARET_PROBE,
                         [str(newest_model_dir() / "model.pkl"), one.decode()], 3)
-    row = endpoint.feature_rows([endpoint.Listing(**deploy.EXAMPLE_LISTING)])
-    artifact = serving.measure(newest_model_dir() / "lean.pkl", row, repeats=1000)
+    model = spec.get()
+    row = predict.feature_rows([contract.contract(model.feature_set)(**model.example())], model)
+    artifact = compiler.measure(newest_model_dir() / "lean.pkl", row, repeats=1000)
     result = {
         "lean_artifact": artifact,
         "warm_p50_ms": single["p50_ms"], "warm_p99_ms": single["p99_ms"],

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from common import percentiles_ms, served_model, write
 
-from airbnb_price import deploy, httpapi
+from airbnb_price.core import spec
+from airbnb_price.local import httpapi
 
 
 def client(base_url: str, count: int, body: bytes) -> tuple[list[float], int]:
@@ -48,7 +49,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    body = json.dumps(deploy.EXAMPLE_LISTING).encode()
+    body = json.dumps(spec.get().example()).encode()
     share = args.requests // args.concurrency
     with (open(os.devnull, "w") as sink, redirect_stdout(sink),  # the handler's log lines
           served_model() as store, httpapi.local_endpoint(store) as url):

@@ -23,7 +23,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
-from airbnb_price import config, data, features, modeling
+from airbnb_price.core import config, features
+from airbnb_price.core.params import RunParams
+from airbnb_price.data import tables
+from airbnb_price.train import modeling
 
 RESULTS = Path(__file__).parent / "results" / "model_quality.json"
 
@@ -50,7 +53,7 @@ def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dic
 
 def measure(listings: str | None, feature_set: str, folds: int, tune_iterations: int) -> dict:
     started = time.perf_counter()
-    table, _, loaded = data.prepare(listings, feature_set=feature_set)
+    table, _, loaded = tables.prepare(RunParams(listings=listings, feature_set=feature_set))
     result = cross_validate(table, folds, tune_iterations)
     result["setup"] = {"feature_set": feature_set, "folds": folds,
                        "tune_iterations": tune_iterations, "rows": len(table),

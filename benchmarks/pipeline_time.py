@@ -12,7 +12,7 @@ import json
 
 from common import write
 
-from airbnb_price import config
+from airbnb_price.core import config
 
 
 def newest(smoke: bool, feature_set: str = "summary") -> dict | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common import write
 
-from airbnb_price import config
+from airbnb_price.core import config
 
 
 def megabytes(path: Path) -> float:

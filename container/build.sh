@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the endpoint image from the repo's Dockerfile on a local Debian base, with podman,
 # offline from any container registry. Installs podman & co. from Debian when missing.
-#   container/build.sh [IMAGE]      (make container-test calls it, then tests/test_container.py)
+#   container/build.sh [IMAGE]      (make container-test calls it, then tests/local/test_container.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE=${1:-localhost/airbnb-price-predict:test}

@@ -1,19 +1,20 @@
 """AWS Lambda entry point of the prediction endpoint (HTTP API, payload format 2.0).
 
-    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100; listings
-                                   with the detailed fields go to the detailed model, those
-                                   with review history too to the existing-listing model
+    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100; the fields
+                                   sent pick the model (detailed fields: the detailed model,
+                                   review history too: the existing-listing model)
     GET  /health                   which models are loaded, when and from where
 
+Examples: `lambda/events/*.json` (API Gateway events) and `lambda/events/bodies/*.json`.
 The model is loaded on the first request, not at import time, so a missing or broken model
 costs a 503 with the reason instead of a crashed container, and the next request retries.
-The request contract and the model cache live in `airbnb_price.endpoint`; this file only
-wires them to aws-lambda-powertools.
+Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME and
+POWERTOOLS_METRICS_NAMESPACE (serverless.yml's environment). The request contract, model
+cache and prediction live in `airbnb_price.serve`; this file only wires them to powertools.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -21,34 +22,43 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from airbnb_price import endpoint
+from airbnb_price.core import spec
+from airbnb_price.serve import cache, predict, request
 
-logger = Logger(service="airbnb-price")
-metrics = Metrics(namespace="AirRent", service="airbnb-price")
+logger = Logger()
+metrics = Metrics()
 app = APIGatewayHttpResolver()
-models = endpoint.Models.from_env()
+models = cache.Models.from_env()
 
 
 def _json(status: int, payload: dict) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(payload))
+                    body=payload)
+
+
+def _payload() -> Any:
+    """The request's JSON document, from powertools' decoded body (base64 undone)."""
+    try:
+        body = app.current_event.decoded_body
+    except ValueError as exc:  # bad base64, or bytes that are not UTF-8
+        raise request.RequestError(400, f"request body is not valid base64 text: {exc}") from exc
+    return request.read_json(body)
 
 
 @app.post("/predict")
-def predict() -> Response:
-    event = app.current_event
-    with_explain = endpoint.parse_flag((event.query_string_parameters or {}).get("explain"),
-                                       "explain")
-    payload = endpoint.read_json(endpoint.request_body(event.body, event.is_base64_encoded))
-    feature_set = endpoint.feature_set_of(payload)
-    cache = models[feature_set]
-    loaded = cache.get()
-    listings = endpoint.parse_listings(payload, loaded.metadata["inputs"], cache.neighbourhoods,
-                                       feature_set)
-    result = endpoint.predict(loaded, listings, with_explain)
+def predict_route() -> Response:
+    with_explain = request.parse_flag(app.current_event.get_query_string_value("explain"),
+                                      "explain")
+    payload = _payload()
+    model = spec.get(feature_set=request.feature_set_of(payload).name)  # decided once
+    entry = models[model]
+    loaded = entry.get()
+    listings = request.parse_listings(payload, loaded.metadata["inputs"], model.feature_set,
+                                      entry.neighbourhoods)
+    result = predict.predict(loaded, model, listings, with_explain)
     metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(listings))
     logger.info("predicted", extra={"listings": len(listings), "explain": with_explain,
-                                    "feature_set": feature_set, "model_version": loaded.version})
+                                    "model": model.name, "model_version": loaded.version})
     return _json(200, result)
 
 
@@ -58,15 +68,15 @@ def health() -> Response:
     return _json(200 if report["status"] == "ok" else 503, report)
 
 
-@app.exception_handler(endpoint.RequestError)
-def _bad_request(exc: endpoint.RequestError) -> Response:
+@app.exception_handler(request.RequestError)
+def _bad_request(exc: request.RequestError) -> Response:
     logger.info("rejected", extra={"status": exc.status, "reason": exc.message})
     metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
     return _json(exc.status, exc.body())
 
 
-@app.exception_handler(endpoint.ModelUnavailable)
-def _no_model(exc: endpoint.ModelUnavailable) -> Response:
+@app.exception_handler(cache.ModelUnavailable)
+def _no_model(exc: cache.ModelUnavailable) -> Response:
     logger.warning("model unavailable", extra={"reason": str(exc)})
     metrics.add_metric(name="ModelUnavailable", unit=MetricUnit.Count, value=1)
     return _json(503, {"error": "model unavailable", "reason": str(exc)})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airbnb_price import config
+from airbnb_price.core import config
 
 SHARED_DATA = config.PROJECT_ROOT.parent / "shared" / "data" / "amsterdam"
 # Models trained by the tests carry the city's polygons, as `make run` does.
@@ -31,7 +31,7 @@ def listings_path(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def smoke_run(listings_path, tmp_path_factory) -> Path:
     """One `airbnb-price run --smoke` of every notebook, shared by the tests that read it."""
-    from airbnb_price import cli
+    from airbnb_price.local import cli
 
     runs = tmp_path_factory.mktemp("runs")
     assert cli.main(["run", "--smoke", "--listings", str(listings_path),
@@ -57,7 +57,7 @@ def detailed_listings_path(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def detailed_run(detailed_listings_path, tmp_path_factory) -> Path:
     """`airbnb-price run --feature-set detailed --smoke` of the modelling notebooks 02-04."""
-    from airbnb_price import cli
+    from airbnb_price.local import cli
 
     runs = tmp_path_factory.mktemp("detailed-runs")
     assert cli.main(["run", "--smoke", "--feature-set", "detailed", "--listings",
@@ -71,7 +71,7 @@ def detailed_run(detailed_listings_path, tmp_path_factory) -> Path:
 def existing_run(detailed_listings_path, tmp_path_factory) -> Path:
     """`airbnb-price run --feature-set existing --smoke` of notebooks 02-03: the model that
     also reads review history."""
-    from airbnb_price import cli
+    from airbnb_price.local import cli
 
     runs = tmp_path_factory.mktemp("existing-runs")
     assert cli.main(["run", "--smoke", "--feature-set", "existing", "--listings",
@@ -79,3 +79,15 @@ def existing_run(detailed_listings_path, tmp_path_factory) -> Path:
                      "02_features.ipynb", "03_automl.ipynb"]) == 0
     (run_dir,) = runs.iterdir()
     return run_dir
+
+
+#: Fixtures that run notebooks, build the container or start servers: a test using any of them
+#: is marked `slow` (still part of `make test`; `make unit` skips them).
+SLOW_FIXTURES = {"smoke_run", "model_dir", "detailed_run", "existing_run", "image", "served",
+                 "api", "empty_api", "handler", "s3", "moto_server", "serving_python"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -1,0 +1,134 @@
+"""Every path, URL pattern, default and size the project uses, in one place.
+
+Other modules import from here instead of spelling out a path, a bucket or a bound, so a
+change of city, snapshot or price window is one edit (or one parameter) away. Names derived
+per model (registry name, example request, ...) come from `airbnb_price.core.spec`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+RUNS_DIR = Path(os.environ.get("AIRBNB_RUNS_DIR", PROJECT_ROOT / "runs"))
+DATA_CACHE_DIR = Path(os.environ.get("AIRBNB_DATA_DIR", PROJECT_ROOT / "data" / "raw"))
+
+#: Inside Airbnb publishes each city under country/region/city/date; the summary file sits in
+#: `visualisations/`, the detailed one in `data/`. The article's http:// URL is dead: https only.
+INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{region}/{city}/{snapshot}/{file}"
+
+
+@dataclass(frozen=True)
+class ListingsFile:
+    """One of the two listings files Inside Airbnb publishes per city and snapshot."""
+
+    #: "summary file" (visualisations/listings.csv) or "detailed file" (data/listings.csv.gz).
+    label: str
+    #: Its path under the snapshot on Inside Airbnb (and its name in the cache).
+    path: str
+    #: The environment variable naming a local copy.
+    env: str
+    #: The snapshot used when none is given.
+    default_snapshot: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+SUMMARY_FILE = ListingsFile("summary file", "visualisations/listings.csv", "AIRBNB_LISTINGS",
+                            "2021-07-04")  # the summary file the article used
+DETAILED_FILE = ListingsFile("detailed file", "data/listings.csv.gz", "AIRBNB_DETAILED_LISTINGS",
+                             "2022-01-07")
+#: Environment variable that points at a local summary listings file.
+LISTINGS_ENV = SUMMARY_FILE.env
+#: The same for the detailed listings file the `detailed` feature set trains on.
+DETAILED_LISTINGS_ENV = DETAILED_FILE.env
+
+
+@dataclass(frozen=True)
+class City:
+    """Where a city lives on Inside Airbnb and where its centre is (for distance features)."""
+
+    name: str
+    region: str
+    centre_lat: float
+    centre_lon: float
+
+
+#: Amsterdam's centre is Dam Square.
+CITIES: dict[str, City] = {
+    "amsterdam": City("amsterdam", "the-netherlands/north-holland", 52.373056, 4.892778),
+}
+DEFAULT_CITY = "amsterdam"
+DEFAULT_SNAPSHOT = SUMMARY_FILE.default_snapshot
+#: The drift notebook (06) compares DEFAULT_SNAPSHOT with this one unless told otherwise.
+COMPARE_SNAPSHOT = "2024-09-05"
+#: Environment variable that points at the city's neighbourhoods.geojson (optional: a model
+#: trained with it checks coordinates against the polygons and can derive `neighbourhood`).
+NEIGHBOURHOODS_ENV = "AIRBNB_NEIGHBOURHOODS"
+#: Environment variable that points at the comparison snapshot's listings file.
+COMPARE_LISTINGS_ENV = "AIRBNB_COMPARE_LISTINGS"
+
+#: Listings priced outside [MIN_PRICE, MAX_PRICE) are dropped before training.
+MIN_PRICE = 25.0
+MAX_PRICE = 500.0
+
+#: Columns a brand-new host cannot know yet; they leak the listing's history into the model.
+REVIEW_COLUMNS = (
+    "number_of_reviews", "reviews_per_month", "last_review", "number_of_reviews_ltm",
+    # the detailed layout's review history and scores
+    "number_of_reviews_l30d", "first_review", "review_scores_rating", "review_scores_accuracy",
+    "review_scores_cleanliness", "review_scores_checkin", "review_scores_communication",
+    "review_scores_location", "review_scores_value",
+)
+
+SEED = 42
+TARGET = "price"
+
+#: Registry defaults. The bucket is never hard-coded: it comes from a parameter or this variable.
+MODEL_STORE_ENV = "AIRBNB_MODEL_STORE"
+DEFAULT_LOCAL_STORE = PROJECT_ROOT / "models"
+
+#: The Jupyter kernel `make setup` registers and papermill runs notebooks with.
+KERNEL_NAME = "airbnb-price"
+
+#: The Lambda function: its task root in the repo and the handler the image's CMD names.
+LAMBDA_DIR = PROJECT_ROOT / "lambda"
+LAMBDA_HANDLER = "handler.handler"
+#: Example API Gateway events and request bodies (tests, README, notebook 05, `make serve`).
+EVENTS_DIR = LAMBDA_DIR / "events"
+#: The function's pinned model versions, "name=version,name=version" (serverless.yml's
+#: `modelVersions` parameter); a model not named there follows its latest.json.
+MODEL_VERSIONS_ENV = "AIRBNB_MODEL_VERSIONS"
+#: Where the function runs and where its model lives (serverless.yml parameters default to these).
+AWS_REGION = "eu-west-1"
+MODEL_PREFIX = "models"
+#: Default model bucket per stage (serverless.yml's `bucket` parameter has the same default).
+MODEL_BUCKET = "airbnb-price-models-{stage}"
+#: S3 client limits: attempts x (connect + read) = 8 s, so a model load gives up inside the
+#: function's 10 s timeout and answers 503 instead of the Lambda being killed mid-request.
+#: The model is ~0.3 MB; in-region reads take milliseconds.
+S3_CONNECT_TIMEOUT_S = 1.0
+S3_READ_TIMEOUT_S = 3.0
+S3_MAX_ATTEMPTS = 2
+#: `make serve` and the deploy notebook's dry run: S3 from moto's server in this bucket.
+LOCAL_BUCKET = "airbnb-price-local"
+LOCAL_PORT = 3000
+
+#: How big each notebook's work is, for the full run and the smoke run (`--smoke`): the one
+#: mapping every notebook and the CLI read, so a smoke size is changed in one place.
+SIZES = {
+    "full": {"profile_rows": None, "folds": 5, "include": ["lightgbm", "gbr", "et", "rf", "ridge"],
+             "n_iter": 10, "selection_rows": None, "boruta_iter": 30, "explain_rows": 3000},
+    "smoke": {"profile_rows": 1000, "folds": 2, "include": ["lightgbm", "dt", "ridge"],
+              "n_iter": 2, "selection_rows": 1500, "boruta_iter": 10, "explain_rows": 500},
+}
+
+
+def sizes(smoke: bool) -> dict:
+    """The work sizes of a smoke or full run (a copy: callers may override entries)."""
+    return dict(SIZES["smoke" if smoke else "full"])

@@ -1,0 +1,276 @@
+"""Model features derived from a listing, shared by training and serving.
+
+Every function takes a *table*: anything indexable by column name that returns array-likes,
+so the same code runs on a pandas DataFrame in notebook 02 and on a dict of numpy arrays in the
+Lambda handler (which never imports pandas). This module imports numpy only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from airbnb_price.core.config import (
+    CITIES,
+    DEFAULT_CITY,
+    DETAILED_FILE,
+    REVIEW_COLUMNS,
+    SUMMARY_FILE,
+    ListingsFile,
+)
+
+EARTH_RADIUS_KM = 6371.0088
+
+#: Columns this module adds, in the order it adds them.
+GEO_FEATURES = ("geo_x", "geo_y", "geo_z", "distance_to_centre_km")
+
+
+def unit_sphere(lat_deg: Any, lon_deg: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latitude/longitude in degrees -> (x, y, z) on the unit sphere.
+
+    The article fed degrees straight into cos/sin, which makes the features wrap every ~6.3
+    degrees of arc and lose their geometric meaning; trig functions take radians.
+    """
+    lat = np.radians(np.asarray(lat_deg, dtype=float))
+    lon = np.radians(np.asarray(lon_deg, dtype=float))
+    return np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)
+
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in km; accurate to ~0.5% anywhere, which is plenty for a city."""
+    p1, p2 = np.radians(np.asarray(lat1, dtype=float)), np.radians(np.asarray(lat2, dtype=float))
+    dphi = p2 - p1
+    dlmb = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def add_geo_features(table: MutableMapping, city: str = DEFAULT_CITY) -> MutableMapping:
+    """Add the geo columns of GEO_FEATURES to `table` in place and return it.
+
+    Works on a DataFrame (training) and on a dict of arrays (serving) alike.
+    """
+    centre = CITIES[city]
+    x, y, z = unit_sphere(table["latitude"], table["longitude"])
+    table["geo_x"], table["geo_y"], table["geo_z"] = x, y, z
+    table["distance_to_centre_km"] = haversine_km(
+        table["latitude"], table["longitude"], centre.centre_lat, centre.centre_lon
+    )
+    return table
+
+
+#: Words in a listing's title or description that move its price; a host writes both before
+#: any booking.
+TITLE_KEYWORDS = {
+    "luxury": r"luxur", "penthouse": r"penthouse", "house": r"\bhouse\b|home\b",
+    "boat": r"boat", "studio": r"studio", "room": r"\broom\b", "loft": r"loft",
+    "family": r"family|kids", "canal": r"canal", "garden": r"garden",
+    "spacious": r"spacious|large|big", "small": r"cos[yi]|coz[yi]|small|tiny",
+    "breakfast": r"b&b|bed and breakfast|breakfast", "suite": r"suite",
+    "outdoor": r"terrace|balcony|roof", "view": r"view", "design": r"design|stylish|modern",
+}
+_KEYWORDS = {k: re.compile(v) for k, v in TITLE_KEYWORDS.items()}
+_BEDROOMS = re.compile(r"(\d+)\s*(?:-\s*)?(?:bed|br\b|bdr|bedroom|slaapkamer)")
+_GUESTS = re.compile(r"(\d+)\s*(?:p\b|pers|people|guests|ppl)")
+_SQUARE_METRES = re.compile(r"(\d{2,3})\s*(?:m2|m²|sqm|square met|sq\.? ?m)")
+_HTML_TAG = re.compile(r"<[^>]+>")
+TITLE_FEATURES = (*(f"title_{k}" for k in TITLE_KEYWORDS), "title_length", "title_bedrooms",
+                  "title_guests")
+
+
+def _first_number(pattern: re.Pattern, text: str) -> float:
+    match = pattern.search(text)
+    return float(match.group(1)) if match else np.nan
+
+
+def _texts(values: Any) -> list[str]:
+    """Lower-cased, stripped text per row without HTML tags, "" for missing values (NaN,
+    None). Stripped because the endpoint strips request strings: a trailing space in the file
+    would otherwise make title and description lengths differ between training and serving."""
+    return [_HTML_TAG.sub(" ", v).strip().lower() if isinstance(v, str) else "" for v in values]
+
+
+def _keyword_flags(table: MutableMapping, texts: list[str], prefix: str) -> None:
+    for key, pattern in _KEYWORDS.items():
+        table[f"{prefix}_{key}"] = np.array([float(bool(pattern.search(t))) for t in texts])
+    table[f"{prefix}_length"] = np.array([float(len(t)) for t in texts])
+
+
+def add_title_features(table: MutableMapping) -> MutableMapping:
+    """Add TITLE_FEATURES from the `name` column: keyword flags, length, numbers of
+    bedrooms/guests the title states (NaN when it states none)."""
+    titles = _texts(table["name"])
+    _keyword_flags(table, titles, "title")
+    table["title_bedrooms"] = np.array([_first_number(_BEDROOMS, t) for t in titles])
+    table["title_guests"] = np.array([_first_number(_GUESTS, t) for t in titles])
+    return table
+
+
+#: Amenities that move the price most on the 2022-01-07 detailed file (absolute correlation
+#: with log price among amenities 2-98% of listings have), as patterns on the lower-cased
+#: amenity, because Airbnb's wording varies ("Fast wifi – 52 Mbps", "TV with standard cable").
+AMENITY_FLAGS = {
+    "kitchen": r"^kitchen$", "bedroom_lock": r"lock on bedroom door", "dishwasher": r"dishwasher",
+    "oven": r"\boven\b", "cooking_basics": r"cooking basics", "dryer": r"^dryer|\bdryer\b",
+    "washer": r"^washer|\bwasher\b", "bathtub": r"bathtub", "stove": r"stove",
+    "children": r"high chair|children|crib|changing table|baby",
+    "cable_tv": r"cable", "fireplace": r"fireplace", "bbq": r"bbq|barbecue",
+    "private_entrance": r"private entrance", "microwave": r"microwave",
+    "coffee_maker": r"coffee maker|espresso|nespresso", "patio": r"patio|balcony",
+    "workspace": r"workspace", "freezer": r"freezer", "games": r"board games|game console",
+    "outdoor": r"outdoor furniture|outdoor dining|garden|backyard", "mini_fridge": r"mini fridge",
+    "paid_parking": r"paid parking", "tv": r"\btv\b", "elevator": r"elevator",
+    "air_conditioning": r"air conditioning", "sauna": r"sauna|hot tub|pool",
+}
+_AMENITIES = {k: re.compile(v) for k, v in AMENITY_FLAGS.items()}
+DETAIL_FEATURES = ("amenities_count", *(f"amenity_{k}" for k in AMENITY_FLAGS),
+                   *(f"description_{k}" for k in TITLE_KEYWORDS), "description_length",
+                   "description_m2")
+
+
+def amenity_list(value: Any) -> list[str]:
+    """Amenities as lower-cased strings, from a list (a request) or the JSON text the detailed
+    file holds; missing or unreadable -> no amenities."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if not isinstance(value, list | tuple | np.ndarray):
+        return []
+    return [str(a).strip().lower() for a in value]
+
+
+def add_detail_features(table: MutableMapping) -> MutableMapping:
+    """Add DETAIL_FEATURES from `amenities` and `description`: amenity count and flags,
+    description keyword flags and length, and the floor area the description states (m²)."""
+    lists = [amenity_list(v) for v in table["amenities"]]
+    table["amenities_count"] = np.array([float(len(a)) for a in lists])
+    for key, pattern in _AMENITIES.items():
+        table[f"amenity_{key}"] = np.array([float(any(pattern.search(a) for a in amenities))
+                                            for amenities in lists])
+    descriptions = _texts(table["description"])
+    _keyword_flags(table, descriptions, "description")
+    area = np.array([_first_number(_SQUARE_METRES, t) for t in descriptions])
+    table["description_m2"] = np.where(area < 1000, area, np.nan)
+    return table
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """What the model sees: a host's inputs (text ones are only read by derived features) and
+    the features derived from them. `summary` works on every listings file; `detailed` and
+    `existing` need the detailed listings file (`source`) or a request carrying their fields."""
+
+    name: str
+    text: tuple[str, ...]
+    categorical: tuple[str, ...]
+    numeric: tuple[str, ...]
+    derived: tuple[str, ...]
+    #: The Inside Airbnb file it trains on.
+    source: ListingsFile = SUMMARY_FILE
+    #: The feature set whose inputs this one adds to (None: the base set). A request carrying
+    #: any input of this set that its base lacks is a request for this set.
+    extends: str | None = None
+
+    @property
+    def input_columns(self) -> tuple[str, ...]:
+        return (*self.text, *self.categorical, *self.numeric)
+
+    @property
+    def model_features(self) -> tuple[str, ...]:
+        return (*self.categorical, *self.numeric, *self.derived)
+
+    @property
+    def uses_reviews(self) -> bool:
+        """Whether the model reads review history, which a new listing does not have (so its
+        cleaning keeps the review columns the other sets drop)."""
+        return any(c in REVIEW_COLUMNS for c in self.numeric)
+
+    @property
+    def own_inputs(self) -> frozenset[str]:
+        """The inputs this set adds to the one it extends (all of them for the base set)."""
+        base = FEATURE_SETS[self.extends].input_columns if self.extends else ()
+        return frozenset(self.input_columns) - frozenset(base)
+
+
+#: What a host fills in when listing; the model sees these (minus the title text itself)
+#: plus GEO_FEATURES and TITLE_FEATURES.
+CATEGORICAL_INPUTS = ("neighbourhood", "room_type")
+NUMERIC_INPUTS = (
+    "latitude", "longitude", "minimum_nights", "availability_365",
+    "calculated_host_listings_count",
+)
+SUMMARY = FeatureSet("summary", ("name",), CATEGORICAL_INPUTS, NUMERIC_INPUTS,
+                     (*GEO_FEATURES, *TITLE_FEATURES))
+#: The detailed file's columns a host knows before the first booking (no review history):
+#: the home itself, the calendar and rules they set, and facts about themselves as host.
+DETAILED_NUMERIC = (
+    "accommodates", "bedrooms", "beds", "bathrooms", "bathrooms_shared", "maximum_nights",
+    "availability_30", "availability_90", "host_listings_count", "host_response_rate",
+    "host_acceptance_rate", "host_is_superhost", "host_identity_verified", "instant_bookable",
+    "calculated_host_listings_count_entire_homes", "calculated_host_listings_count_private_rooms",
+)
+DETAILED = FeatureSet("detailed", ("name", "amenities", "description"),
+                      (*CATEGORICAL_INPUTS, "property_type"), (*NUMERIC_INPUTS, *DETAILED_NUMERIC),
+                      (*GEO_FEATURES, *TITLE_FEATURES, *DETAIL_FEATURES), DETAILED_FILE,
+                      extends="summary")
+#: The "existing listing" variant: the detailed set plus the review history a listing has
+#: gathered, for re-pricing a listing that is already live (never for a new one).
+REVIEW_INPUTS = (
+    "number_of_reviews", "number_of_reviews_ltm", "reviews_per_month", "review_scores_rating",
+    "review_scores_accuracy", "review_scores_cleanliness", "review_scores_checkin",
+    "review_scores_communication", "review_scores_location", "review_scores_value",
+)
+EXISTING = FeatureSet("existing", DETAILED.text, DETAILED.categorical,
+                      (*DETAILED.numeric, *REVIEW_INPUTS), DETAILED.derived, DETAILED_FILE,
+                      extends="detailed")
+FEATURE_SETS = {s.name: s for s in (SUMMARY, DETAILED, EXISTING)}
+INPUT_COLUMNS = SUMMARY.input_columns
+MODEL_FEATURES = SUMMARY.model_features
+
+
+def categorical_columns(table: Any) -> list[str]:
+    """The categorical inputs (of any feature set) a table has, for PyCaret and LightGBM."""
+    return [c for c in DETAILED.categorical if c in table]
+
+
+def by_name(name: str) -> FeatureSet:
+    """The named feature set; the error lists the known names."""
+    try:
+        return FEATURE_SETS[name]
+    except KeyError:
+        raise ValueError(f"unknown feature_set {name!r}; one of: {', '.join(FEATURE_SETS)}") \
+            from None
+
+
+def add_features(table: MutableMapping, city: str = DEFAULT_CITY,
+                 feature_set: FeatureSet = SUMMARY) -> MutableMapping:
+    """Every derived feature of `feature_set`, in place: the one call training and serving
+    both make."""
+    add_title_features(add_geo_features(table, city))
+    return add_detail_features(table) if "amenities" in feature_set.text else table
+
+
+def check_inputs(frame: Any, feature_set: FeatureSet) -> None:
+    """ValueError naming the input columns of `feature_set` that `frame` lacks."""
+    missing = [c for c in feature_set.input_columns if c not in frame]
+    if missing:
+        raise ValueError(f"the {feature_set.name!r} feature set needs columns the listings lack: "
+                         f"{', '.join(missing)} (is this the {feature_set.source.label}?)")
+
+
+def feature_table(frame: Any, target: str | None = "price", city: str = DEFAULT_CITY,
+                  feature_set: FeatureSet = SUMMARY) -> Any:
+    """The model's table from a cleaned listings DataFrame: features in `model_features`
+    order, then the target."""
+    check_inputs(frame, feature_set)
+    table = add_features(frame[list(feature_set.input_columns)].copy(), city, feature_set)
+    if target:
+        table[target] = frame[target]
+    return table[[*feature_set.model_features, *([target] if target else [])]]

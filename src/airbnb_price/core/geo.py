@@ -1,0 +1,88 @@
+"""Neighbourhood polygons (Inside Airbnb's `neighbourhoods.geojson`): which neighbourhood a
+coordinate lies in, for the endpoint's check and for deriving a missing `neighbourhood`.
+
+Geometry is shapely's (a maintained library; no hand-written point-in-polygon). shapely is
+imported when a map is built, at model load, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from airbnb_price.core import config
+
+#: The file name beside a model (and in the registry) when the model carries its city's map.
+FILE = "neighbourhoods.geojson"
+
+
+class GeometryError(ValueError):
+    """A neighbourhoods file that is not usable GeoJSON; the message names file and problem."""
+
+
+def parse(raw: bytes | str, origin: str) -> dict:
+    """Validate a GeoJSON FeatureCollection of (Multi)Polygons named by `neighbourhood`."""
+    try:
+        collection = json.loads(raw)
+    except ValueError as exc:
+        raise GeometryError(f"{origin} is not JSON: {exc}") from exc
+    features = collection.get("features") if isinstance(collection, dict) else None
+    if not features:
+        raise GeometryError(f"{origin} is not a GeoJSON FeatureCollection with features")
+    for index, feature in enumerate(features):
+        name = (feature.get("properties") or {}).get("neighbourhood")
+        kind = (feature.get("geometry") or {}).get("type")
+        if not name or kind not in ("Polygon", "MultiPolygon"):
+            raise GeometryError(f"{origin}: feature {index} needs a `neighbourhood` property and "
+                                f"a Polygon/MultiPolygon geometry (has {name!r}, {kind!r})")
+    return collection
+
+
+def find(path: str | os.PathLike | None = None) -> Path | None:
+    """The neighbourhoods file: the path given, else $AIRBNB_NEIGHBOURHOODS, else none."""
+    value = path or os.environ.get(config.NEIGHBOURHOODS_ENV)
+    if not value:
+        return None
+    found = Path(value).expanduser()
+    if not found.is_file():
+        raise GeometryError(f"neighbourhoods file {found} does not exist")
+    return found
+
+
+class NeighbourhoodMap:
+    """Polygons in an STRtree; `locate` answers in microseconds."""
+
+    def __init__(self, collection: dict):
+        from shapely import STRtree
+        from shapely.geometry import shape
+
+        features = collection["features"]
+        self.names = [f["properties"]["neighbourhood"] for f in features]
+        self._tree = STRtree([shape(f["geometry"]) for f in features])
+
+    def locate(self, latitude: float, longitude: float) -> str | None:
+        """The neighbourhood containing the point, or None outside every polygon."""
+        return self.locate_many([latitude], [longitude])[0]
+
+    def locate_many(self, latitudes: Sequence[float],
+                    longitudes: Sequence[float]) -> list[str | None]:
+        """`locate` for many points in one tree query (a batch request costs one call)."""
+        import shapely
+
+        if not len(latitudes):
+            return []
+        points = shapely.points(np.column_stack([longitudes, latitudes]))
+        point_index, polygon_index = self._tree.query(points, predicate="within")
+        found: list[str | None] = [None] * len(points)
+        for point, polygon in sorted(zip(point_index, polygon_index, strict=True), reverse=True):
+            found[point] = self.names[polygon]  # on shared borders the first polygon wins
+        return found
+
+
+def load_map(raw: Any, origin: str) -> NeighbourhoodMap:
+    return NeighbourhoodMap(parse(raw, origin))

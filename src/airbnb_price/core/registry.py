@@ -1,0 +1,228 @@
+"""Versioned model registry in a local folder or S3.
+
+Layout under the store root (`/path/to/dir` or `s3://bucket/prefix`):
+
+    <model-name>/<version>/model.pkl       the PyCaret pipeline (training side, explanation)
+    <model-name>/<version>/lean.pkl        the serving artifact (airbnb_price.serve.artifact)
+    <model-name>/<version>/metadata.json   metrics, data sha256, inputs seen in training, versions
+    <model-name>/latest.json               {"version": ...}: written last, so it only ever names
+                                           a version whose files are all in place
+
+S3 access goes through boto3, which honours AWS_ENDPOINT_URL (moto's server in tests). This
+module never imports pandas or PyCaret: the Lambda handler loads models through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from airbnb_price.core import config, geo, spec
+
+ARTIFACTS = ("model.pkl", "lean.pkl")
+#: Published when the run's model folder has them (metadata names them).
+OPTIONAL_ARTIFACTS = (geo.FILE,)
+METADATA = "metadata.json"
+LATEST = "latest.json"
+
+
+class RegistryError(RuntimeError):
+    """The registry cannot serve the request (missing object, corrupt file, S3 failure)."""
+
+
+class ModelNotFound(RegistryError):
+    """No model, version or pointer at the requested key."""
+
+
+class LocalStore:
+    """A folder on disk; writes go through a temp file + rename, so readers never see halves."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.url = str(self.root)
+
+    def put(self, key: str, body: bytes) -> None:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, path)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return (self.root / key).read_bytes()
+        except FileNotFoundError as exc:
+            raise ModelNotFound(f"{self.url}/{key} does not exist") from exc
+        except OSError as exc:
+            raise RegistryError(f"cannot read {self.url}/{key}: {exc}") from exc
+
+    def list(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+
+class S3Store:
+    """`s3://bucket/prefix`; needs only s3:GetObject to load (ListBucket for `list`)."""
+
+    def __init__(self, url: str, client: Any = None):
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        if not bucket:
+            raise RegistryError(f"store URL {url!r} has no bucket name")
+        self.bucket, self.prefix, self.url = bucket, prefix.strip("/"), url.rstrip("/")
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client("s3", config=Config(
+                connect_timeout=config.S3_CONNECT_TIMEOUT_S, read_timeout=config.S3_READ_TIMEOUT_S,
+                retries={"max_attempts": config.S3_MAX_ATTEMPTS}))
+        return self._client
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, body: bytes) -> None:
+        self._call("put_object", key, Body=body)
+
+    def get(self, key: str) -> bytes:
+        return self._call("get_object", key)["Body"].read()
+
+    def list(self, prefix: str) -> list[str]:
+        response = self._call("list_objects_v2", None, Prefix=self._key(prefix.rstrip("/") + "/"),
+                              Delimiter="/")
+        return sorted(p["Prefix"].rstrip("/").rsplit("/", 1)[-1]
+                      for p in response.get("CommonPrefixes", []))
+
+    def _call(self, operation: str, key: str | None, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if key is not None:
+            kwargs["Key"] = self._key(key)
+        try:
+            return getattr(self.client, operation)(Bucket=self.bucket, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            where = f"s3://{self.bucket}/{kwargs.get('Key', kwargs.get('Prefix', ''))}"
+            if code in ("NoSuchKey", "404", "NoSuchBucket"):
+                raise ModelNotFound(f"{where} does not exist ({code})") from exc
+            raise RegistryError(f"S3 {operation} on {where} failed: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise RegistryError(f"S3 {operation} on s3://{self.bucket} failed: {exc}") from exc
+
+
+Store = LocalStore | S3Store
+
+
+def open_store(url: str | os.PathLike | None = None) -> Store:
+    """A store from a URL or path; default: $AIRBNB_MODEL_STORE, then ./models."""
+    url = str(url or os.environ.get(config.MODEL_STORE_ENV) or config.DEFAULT_LOCAL_STORE)
+    return S3Store(url) if url.startswith("s3://") else LocalStore(url)
+
+
+@dataclass
+class LoadedModel:
+    version: str
+    model: Any
+    metadata: dict
+    geometry: bytes | None = None  # the neighbourhoods GeoJSON, when the model has one
+
+
+def new_version() -> str:
+    """Sortable to the microsecond, unique by its random suffix (publishes never collide)."""
+    return dt.datetime.now(dt.UTC).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(3)
+
+
+def run_metadata(model_dir: Path) -> dict:
+    """metadata.json of a run's model folder."""
+    try:
+        return json.loads((Path(model_dir) / METADATA).read_text())
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"cannot read {Path(model_dir) / METADATA}: {exc}") from exc
+
+
+def publish(store: Store, model_dir: Path, name: str | None = None,
+            version: str | None = None) -> str:
+    """Upload a run's model folder as a new version, then point latest.json at it. The name
+    defaults to its spec's (`spec.of_metadata`)."""
+    model_dir = Path(model_dir)
+    missing = [f for f in (*ARTIFACTS, METADATA) if not (model_dir / f).is_file()]
+    if missing:
+        raise ModelNotFound(f"{model_dir} lacks {', '.join(missing)}: did notebook 03 finish?")
+    version = version or new_version()
+    metadata = run_metadata(model_dir)
+    name = name or spec.of_metadata(metadata).name
+    metadata |= {"version": version, "name": name,
+                 "published_at": dt.datetime.now(dt.UTC).isoformat()}
+    present = [a for a in OPTIONAL_ARTIFACTS if (model_dir / a).is_file()]
+    for artifact in (*ARTIFACTS, *present):
+        store.put(f"{name}/{version}/{artifact}", (model_dir / artifact).read_bytes())
+    store.put(f"{name}/{version}/{METADATA}", json.dumps(metadata, indent=2).encode())
+    promote(store, version, name)
+    return version
+
+
+def promote(store: Store, version: str, name: str) -> None:
+    """Point latest.json at an existing, complete version (also how to roll back)."""
+    metadata = read_metadata(store, version, name)
+    pointer = {"version": version, "promoted_at": dt.datetime.now(dt.UTC).isoformat(),
+               "metrics": metadata.get("metrics", {})}
+    store.put(f"{name}/{LATEST}", json.dumps(pointer, indent=2).encode())
+
+
+def latest_version(store: Store, name: str) -> str:
+    raw = store.get(f"{name}/{LATEST}")
+    try:
+        return json.loads(raw)["version"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RegistryError(f"{store.url}/{name}/{LATEST} is corrupt: {exc}") from exc
+
+
+def read_metadata(store: Store, version: str, name: str) -> dict:
+    raw = store.get(f"{name}/{version}/{METADATA}")
+    try:
+        metadata = json.loads(raw)
+    except ValueError as exc:
+        raise RegistryError(f"{store.url}/{name}/{version}/{METADATA} is corrupt: {exc}") from exc
+    if metadata.get("version") != version:
+        raise RegistryError(f"{store.url}/{name}/{version}/{METADATA} describes version "
+                            f"{metadata.get('version')!r}, not {version!r}")
+    return metadata
+
+
+def list_versions(store: Store, name: str) -> list[dict]:
+    """Every version with its metrics, marking the one latest.json points at."""
+    try:
+        current = latest_version(store, name)
+    except ModelNotFound:
+        current = None
+    return [{"version": v, "latest": v == current,
+             "metrics": read_metadata(store, v, name).get("metrics", {})}
+            for v in store.list(name)]
+
+
+def load(store: Store, name: str, version: str | None = None,
+         artifact: str = "lean.pkl") -> LoadedModel:
+    """Load a version (default: latest) of `artifact`; errors name the key and the cause."""
+    import joblib
+
+    version = version or latest_version(store, name)
+    metadata = read_metadata(store, version, name)
+    raw = store.get(f"{name}/{version}/{artifact}")
+    try:
+        model = joblib.load(io.BytesIO(raw))
+    except Exception as exc:
+        raise RegistryError(f"{store.url}/{name}/{version}/{artifact} is corrupt: "
+                            f"{type(exc).__name__}: {exc}") from exc
+    geometry = store.get(f"{name}/{version}/{metadata['geometry']}") if metadata.get(
+        "geometry") else None
+    return LoadedModel(version, model, metadata, geometry)

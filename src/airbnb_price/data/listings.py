@@ -1,0 +1,210 @@
+"""What is in a listings file: its layout (Inside Airbnb has changed the columns over the
+years), its types and the checks every row must pass, with named errors.
+
+Files are read as text and typed here, so a malformed value is reported by column, count and
+an example instead of a pandas dtype surprise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from airbnb_price.core import config, features
+from airbnb_price.data.errors import DataSourceError, SchemaError
+from airbnb_price.data.sources import Source, sha256_of
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One Inside Airbnb file layout, recognised by the columns that only it has."""
+
+    name: str
+    marker_columns: tuple[str, ...]
+    #: Column renames that map this layout onto the canonical (summary) names.
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Checked in order: the most specific layout first.
+LAYOUTS = (
+    Layout("detailed", ("neighbourhood_cleansed", "accommodates", "amenities"),
+           {"neighbourhood": "neighbourhood_raw", "neighbourhood_cleansed": "neighbourhood"}),
+    Layout("summary_ltm", ("number_of_reviews_ltm", "license")),
+    Layout("summary", ("calculated_host_listings_count",)),
+)
+
+#: Columns every layout must provide (after renaming), with the check that applies.
+NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
+    "latitude": (-90.0, 90.0),
+    "longitude": (-180.0, 180.0),
+    "minimum_nights": (1, 100_000),
+    "availability_365": (0, 365),
+    "calculated_host_listings_count": (0, 100_000),
+}
+TEXT_COLUMNS = ("neighbourhood", "room_type")
+REQUIRED_COLUMNS = ("id", "name", *TEXT_COLUMNS, *NUMERIC_COLUMNS, config.TARGET)
+
+
+@dataclass
+class Listings:
+    """A validated listings table plus the provenance a run records."""
+
+    frame: pd.DataFrame
+    path: Path
+    sha256: str
+    layout: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    def provenance(self) -> dict:
+        return {"path": str(self.path), "sha256": self.sha256, "rows": self.rows,
+                "layout": self.layout}
+
+
+def parse_price(values: pd.Series) -> pd.Series:
+    """Parse both price forms Inside Airbnb uses: `120` (summary) and `"$1,234.00"` (detailed).
+
+    Blank stays NaN (recent files leave price blank); anything else unparsable also becomes NaN,
+    and `validate` counts those rows separately from the blanks.
+    """
+    text = values.astype("string").str.strip().str.replace(r"^\$", "", regex=True)
+    parsed = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    return parsed.astype("float64")
+
+
+def detect_layout(columns: list[str], path: Path) -> Layout:
+    for layout in LAYOUTS:
+        if all(c in columns for c in layout.marker_columns):
+            return layout
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    hint = ""
+    if len(columns) == 1:
+        hint = f" (the header parsed as a single column {columns[0][:60]!r}: is the delimiter ','?)"
+    raise SchemaError(
+        f"{path}: unknown listings layout, missing columns: {', '.join(missing) or 'none'}; "
+        f"known layouts: {', '.join(l.name for l in LAYOUTS)}{hint}")
+
+
+def read_listings(path: Path) -> pd.DataFrame:
+    """Read the CSV as text (gzip by extension); typing happens in `validate`."""
+    if not path.is_file():
+        raise DataSourceError(f"listings file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise SchemaError(f"{path}: file is empty")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           compression="infer")
+    except pd.errors.EmptyDataError as exc:
+        raise SchemaError(f"{path}: file has no header or rows") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
+        raise SchemaError(f"{path}: not a readable CSV (truncated or corrupt?): {exc}") from exc
+
+
+def validate(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, Layout]:
+    """Check columns, types and ranges; return the typed, canonically named table.
+
+    Blank prices are allowed here (recent files have them) and removed by the
+    `drop_missing_price` rule; a price that is present but not a number is an error.
+    """
+    layout = detect_layout(list(raw.columns), path)
+    frame = raw.rename(columns=dict(layout.renames))
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"{path}: missing required columns: {', '.join(missing)}")
+    if frame.empty:
+        raise SchemaError(f"{path}: has a header but no rows")
+    problems: list[str] = []
+    for column in TEXT_COLUMNS:
+        blank = int(frame[column].isna().sum())
+        if blank:
+            problems.append(f"column {column!r}: {blank} rows are blank")
+    price = parse_price(frame[config.TARGET])
+    problems.extend(unparsed(config.TARGET, frame[config.TARGET], price, "a number"))
+    frame[config.TARGET] = price
+    for column, (low, high) in NUMERIC_COLUMNS.items():
+        values = pd.to_numeric(frame[column], errors="coerce")
+        not_numeric = int(values.isna().sum())
+        out_of_range = int(((values < low) | (values > high)).sum())
+        if not_numeric:
+            problems.append(f"column {column!r}: {not_numeric} rows are blank or not a number")
+        if out_of_range:
+            problems.append(f"column {column!r}: {out_of_range} rows outside [{low}, {high}]")
+        frame[column] = values
+    if layout.name == "detailed":
+        problems.extend(type_detailed(frame))
+    if problems:
+        raise SchemaError(f"{path}: " + "; ".join(problems))
+    return frame, layout
+
+
+#: The detailed layout's host-known columns and how each is written in the file. Blank is
+#: allowed (NaN: the model handles missing values); anything else unparsable is an error.
+DETAILED_COUNTS = ("accommodates", "bedrooms", "beds", "maximum_nights", "availability_30",
+                   "availability_90", "host_listings_count",
+                   "calculated_host_listings_count_entire_homes",
+                   "calculated_host_listings_count_private_rooms")
+DETAILED_FLAGS = ("host_is_superhost", "host_identity_verified", "instant_bookable")  # "t"/"f"
+DETAILED_RATES = ("host_response_rate", "host_acceptance_rate")  # "97%", or "N/A"
+_BATHROOMS = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def parse_bathrooms(text: object) -> tuple[float, float]:
+    """`bathrooms_text` ("1.5 shared baths", "Half-bath", "Private half-bath") -> (number,
+    shared 0/1); (NaN, NaN) when blank. The file's own `bathrooms` column is empty."""
+    if not isinstance(text, str) or not text.strip():
+        return np.nan, np.nan
+    lowered = text.lower()
+    match = _BATHROOMS.search(lowered)
+    number = float(match.group(1)) if match else (0.5 if "half" in lowered else np.nan)
+    return number, float("shared" in lowered)
+
+
+def unparsed(column: str, raw: pd.Series, parsed: pd.Series, what: str = "valid") -> list[str]:
+    """The problem (as a one-item list) when values present in `raw` did not parse: how many
+    rows, and the first one as an example; [] when all parsed."""
+    failed = parsed.isna() & raw.notna()
+    if not failed.any():
+        return []
+    example = raw[failed].iloc[0]
+    return [f"column {column!r}: {int(failed.sum())} rows are not {what} (e.g. {example!r})"]
+
+
+def type_detailed(frame: pd.DataFrame) -> list[str]:
+    """Type the detailed layout's extra columns in place; the problems found, by column.
+
+    Older detailed files lack some of these columns; that is not an error here (the summary
+    feature set does not need them) and `features.feature_table` names them if asked for."""
+    problems = []
+    # and the review counts and scores (0-5 in this layout) the "existing" variant reads
+    present = [c for c in (*DETAILED_COUNTS, *DETAILED_FLAGS, *DETAILED_RATES,
+                           *features.REVIEW_INPUTS) if c in frame]
+    for column in present:
+        raw = frame[column]
+        if column in DETAILED_RATES:
+            raw = raw.replace("N/A", np.nan)  # the file's "no data yet"
+        if column in DETAILED_FLAGS:
+            values = raw.map({"t": 1.0, "f": 0.0})
+        else:
+            values = pd.to_numeric(raw.str.rstrip("%"), errors="coerce")
+        problems.extend(unparsed(column, raw, values))
+        frame[column] = values
+    if "bathrooms_text" in frame:
+        baths = [parse_bathrooms(t) for t in frame["bathrooms_text"]]
+        frame["bathrooms"] = [b[0] for b in baths]
+        frame["bathrooms_shared"] = [b[1] for b in baths]
+    return problems
+
+
+def load_listings(source: Source | str | os.PathLike) -> Listings:
+    """Read, validate and checksum a listings file."""
+    path = source.path if isinstance(source, Source) else Path(source)
+    frame, layout = validate(read_listings(path), path)
+    return Listings(frame=frame, path=path, sha256=sha256_of(path), layout=layout.name)

@@ -1,0 +1,199 @@
+"""`airbnb-price` command line: run the notebooks, manage the model registry, serve locally."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from airbnb_price.core import config, spec
+
+
+def _run(args: argparse.Namespace) -> int:
+    from airbnb_price.core.params import RunParams
+    from airbnb_price.local import runner
+
+    params = RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
+                       feature_set=args.feature_set, smoke=args.smoke, min_price=args.min_price,
+                       max_price=args.max_price, compare_listings=args.compare_listings,
+                       compare_snapshot=args.compare_snapshot)
+    notebooks = tuple(args.notebooks) if args.notebooks else runner.notebooks_for(params)
+    run_dir = runner.run(params, notebooks=notebooks, runs_dir=args.runs_dir)
+    print(f"run complete: {run_dir}\nreports: {run_dir / 'index.html'}")
+    return 0
+
+
+def _model(args: argparse.Namespace) -> int:
+    from airbnb_price.core import registry
+
+    store = registry.open_store(args.store)
+    if args.action == "publish":
+        model_dir = Path(args.run) / "model"
+        name = args.name or spec.of_metadata(registry.run_metadata(model_dir)).name
+        version = registry.publish(store, model_dir, name)
+        print(f"published {version} to {store.url}/{name}")
+    elif args.action == "promote":
+        registry.promote(store, args.version, args.name)
+        print(f"latest -> {args.version} ({store.url}/{args.name})")
+    else:
+        for entry in registry.list_versions(store, args.name):
+            mae = entry["metrics"].get("holdout", {}).get("mae", "?")
+            print(f"{'*' if entry['latest'] else ' '} {entry['version']}  hold-out MAE {mae}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """The real handler behind a local HTTP API; S3 from moto unless --store is given."""
+    import signal
+    import time
+
+    # Ctrl-C stops the server even when started from a script or CI job that runs it in the
+    # background, where SIGINT arrives ignored (POSIX) and would otherwise never stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    from airbnb_price.core import registry
+    from airbnb_price.local import httpapi, moto, runfolder
+
+    with contextlib.ExitStack() as stack:
+        store_url = args.store
+        if not store_url:
+            stack.enter_context(moto.moto_s3())
+            store_url = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
+            try:
+                model_dirs = ([Path(args.run) / "model"] if args.run
+                              else runfolder.newest_model_dirs(config.RUNS_DIR).values())
+                for model_dir in model_dirs:
+                    version = registry.publish(registry.open_store(store_url), model_dir)
+                    print(f"published {model_dir} as {version} to moto S3 {store_url}")
+            except FileNotFoundError as exc:
+                print(f"no model published ({exc}); /predict answers 503 until one is")
+        url = stack.enter_context(httpapi.local_endpoint(store_url, args.port, log=True))
+        print(f"serving {config.LAMBDA_HANDLER} on {url} (POST /predict, GET /health); "
+              "Ctrl-C stops", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    """Publish the run's model, `sls deploy`, call the URL; or the same steps locally."""
+    from airbnb_price.local import deploy, runfolder
+
+    model_dir = (runfolder.model_dir(Path(args.run)) if args.run
+                 else runfolder.newest_model_dir(config.RUNS_DIR))
+    if args.dry_run:
+        result = deploy.dry_run(model_dir, Path(args.work_dir or model_dir.parent / "deploy"))
+    else:
+        check = deploy.preflight()
+        if not check.ready:
+            print("airbnb-price: cannot deploy from here, missing: " + "; ".join(check.missing)
+                  + ".\nNothing was deployed. `--dry-run` takes the same steps against S3 on "
+                  "moto and a local endpoint.", file=sys.stderr)
+            return 2
+        result = deploy.real_run(model_dir, args.stage, args.bucket, args.region,
+                                 args.model_version)
+    print(json.dumps(result, indent=2, default=str))
+    return 0 if result["status"] == 200 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="airbnb-price", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute the numbered notebooks into a new runs/<id>/")
+    run.add_argument("--listings", help=f"listings CSV path or URL (default: ${config.LISTINGS_ENV},"
+                     " then the cache, then a download from Inside Airbnb)")
+    run.add_argument("--city", default=None, choices=sorted(config.CITIES),
+                     help=f"default: {config.DEFAULT_CITY}")
+    run.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: "
+                     f"summary file {config.SUMMARY_FILE.default_snapshot}, detailed file "
+                     f"{config.DETAILED_FILE.default_snapshot})")
+    run.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
+                     help="summary: any listings file; detailed: the detailed file's host facts, "
+                          "amenities and description (default source: "
+                          f"${config.DETAILED_LISTINGS_ENV}); existing: detailed plus the "
+                          "review history, for re-pricing a live listing (default: summary)")
+    run.add_argument("--smoke", action="store_true", help="small, fast parameter set")
+    run.add_argument("--min-price", type=float, default=None,
+                     help=f"lowest price kept (default {config.MIN_PRICE:g})")
+    run.add_argument("--max-price", type=float, default=None,
+                     help=f"prices from here up are dropped (default {config.MAX_PRICE:g})")
+    run.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
+    run.add_argument("--notebooks", nargs="+", help="subset of notebooks, in order")
+    run.add_argument("--compare-listings", help="a second snapshot's listings (path or URL): adds "
+                     f"the drift notebook (default source: ${config.COMPARE_LISTINGS_ENV})")
+    run.add_argument("--compare-snapshot", help="the second snapshot's Inside Airbnb date "
+                     f"(default {config.COMPARE_SNAPSHOT}); adds the drift notebook")
+    run.set_defaults(func=_run)
+
+    model = sub.add_parser("model", help="publish, list and promote models in the registry")
+    actions = model.add_subparsers(dest="action", required=True)
+    store_help = f"s3://bucket/prefix or a folder (default: ${config.MODEL_STORE_ENV}, ./models)"
+    publish = actions.add_parser("publish", help="upload runs/<id>/model as a new version")
+    publish.add_argument("--run", required=True, help="run folder, e.g. runs/<id>")
+    promote = actions.add_parser("promote", help="point latest at VERSION (rollback)")
+    promote.add_argument("version")
+    listing = actions.add_parser("list", help="versions, * marks latest")
+    for action in (publish, promote, listing):
+        action.add_argument("--store", default=None, help=store_help)
+        action.add_argument("--name", default=None if action is publish else spec.get().name,
+                            help="registry name, one of " + ", ".join(spec.SPECS)
+                            + " (publish: the model's own)")
+    model.set_defaults(func=_model)
+
+    serve = sub.add_parser("serve", help="the Lambda handler behind a local HTTP API on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", config.LOCAL_PORT)),
+                       help=f"default: $PORT, else {config.LOCAL_PORT}")
+    serve.add_argument("--store", default=None,
+                       help="model store to serve from (default: moto S3 with the newest run's "
+                            "model published to it)")
+    serve.add_argument("--run", default=None, help="run folder whose model to publish to moto "
+                       "(default: the newest run's model of each feature set)")
+    serve.set_defaults(func=_serve)
+
+    ship = sub.add_parser("deploy", help="publish the model and `sls deploy` the endpoint")
+    ship.add_argument("--run", default=None, help="run folder (default: the newest with a model)")
+    ship.add_argument("--stage", default="dev")
+    ship.add_argument("--region", default=config.AWS_REGION)
+    ship.add_argument("--bucket", default=None,
+                      help=f"model bucket (default: {config.MODEL_BUCKET.format(stage='STAGE')})")
+    ship.add_argument("--model-version", default="", help="pin a published version (skip publish)")
+    ship.add_argument("--dry-run", action="store_true",
+                      help="the same steps against moto S3 and a local endpoint")
+    ship.add_argument("--work-dir", default=None, help="dry run: where the package goes")
+    ship.set_defaults(func=_deploy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; known errors become one clear line on stderr, never a traceback."""
+    from airbnb_price.core.registry import RegistryError
+    from airbnb_price.core.spec import SpecError
+    from airbnb_price.data.errors import DataError
+    from airbnb_price.local.deploy import DeployError
+    from airbnb_price.local.runner import RunFailed
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DataError as exc:
+        print(f"airbnb-price: data error: {exc}", file=sys.stderr)
+        return 2
+    except RegistryError as exc:
+        print(f"airbnb-price: registry error: {exc}", file=sys.stderr)
+        return 2
+    except (DeployError, FileNotFoundError, SpecError) as exc:
+        print(f"airbnb-price: {exc}", file=sys.stderr)
+        return 2
+    except RunFailed as exc:
+        print(f"airbnb-price: run failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Deploying the endpoint: publish the model, `sls deploy` the image, call the deployed URL.
+
+The real path needs AWS credentials and a Docker daemon (Serverless builds and pushes the
+image from the Dockerfile). Where either is missing, `preflight` says which, plainly, and the
+dry run takes the same steps locally: publish to S3 on moto's server, lint the Dockerfile,
+`serverless package` the stack offline and validate its template, then serve the real handler
+on 127.0.0.1 and call it with the example listing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airbnb_price.core import config, registry, spec
+from airbnb_price.core.spec import ModelSpec
+
+#: Stage whose image is a prebuilt ECR uri, so `serverless package` runs without Docker/STS.
+OFFLINE_STAGE = "ci"
+#: A syntactically valid image reference for offline packaging; nothing is pulled.
+PLACEHOLDER_IMAGE = ("000000000000.dkr.ecr.eu-west-1.amazonaws.com/airbnb-price@sha256:"
+                     + "0" * 64)
+#: cfn-lint W3005: Serverless adds DependsOn entries its Refs already imply; harmless.
+CFN_LINT_IGNORED = ("W3005",)
+
+class DeployError(RuntimeError):
+    """A deploy step failed; the message names the step and what it printed."""
+
+
+@dataclass
+class Preflight:
+    """What the real deploy needs, and what is missing here."""
+
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+def preflight() -> Preflight:
+    """Check for AWS credentials, a Docker daemon and the pinned Serverless CLI."""
+    check = Preflight()
+    try:
+        import boto3
+
+        if boto3.Session().get_credentials() is None:
+            check.missing.append("AWS credentials (none in the environment, ~/.aws or a role)")
+    except Exception as exc:  # a broken profile is as good as none  # noqa: BLE001
+        check.missing.append(f"AWS credentials ({exc})")
+    docker = shutil.which("docker")
+    if not docker or subprocess.run([docker, "info"], capture_output=True,
+                                    check=False).returncode != 0:
+        check.missing.append("a Docker daemon (Serverless builds and pushes the image with it)")
+    if not serverless_bin().exists():
+        check.missing.append("the Serverless CLI (npm ci installs the pinned 3.40.0)")
+    return check
+
+
+def serverless_bin() -> Path:
+    return config.PROJECT_ROOT / "node_modules" / ".bin" / "serverless"
+
+
+def _tool(command: list[str], what: str, timeout: float = 300, **kwargs: object) -> str:
+    """Run a tool in the project root; its stdout, or DeployError quoting what it printed."""
+    done = subprocess.run(command, cwd=config.PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False, **kwargs)
+    if done.returncode != 0:
+        raise DeployError(f"{what} failed ({done.returncode}):\n"
+                          f"{(done.stdout + done.stderr).strip()[-2000:]}")
+    return done.stdout
+
+
+def serverless(*args: str, stage: str, params: dict[str, str] | None = None,
+               region: str = config.AWS_REGION, timeout: float = 900) -> str:
+    """Run the pinned Serverless CLI in the project root; returns its stdout."""
+    command = [str(serverless_bin()), *args, "--stage", stage, "--region", region,
+               *(f"--param={k}={v}" for k, v in (params or {}).items())]
+    env = os.environ | {"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off"}
+    return _tool(command, f"serverless {args[0]}", timeout, env=env)
+
+
+def package_offline(out_dir: Path, image_uri: str = PLACEHOLDER_IMAGE,
+                    params: dict[str, str] | None = None) -> Path:
+    """`serverless package` for the offline stage (with serverless.yml `params` if given);
+    returns the CloudFormation template."""
+    serverless("package", "--package", str(out_dir), stage=OFFLINE_STAGE,
+               params={"imageUri": image_uri} | (params or {}))
+    return Path(out_dir) / "cloudformation-template-update-stack.json"
+
+
+def lint_template(template: Path) -> None:
+    """cfn-lint the generated template; any error or unexpected warning raises DeployError."""
+    _tool([_python_tool("cfn-lint"), "--ignore-checks", *CFN_LINT_IGNORED, "--", str(template)],
+          f"cfn-lint of {template}")
+
+
+def lint_dockerfile(dockerfile: Path = config.PROJECT_ROOT / "Dockerfile") -> None:
+    _tool([_python_tool("hadolint"), str(dockerfile)], f"hadolint of {dockerfile}")
+
+
+def _python_tool(name: str) -> str:
+    """A console script installed beside this Python (dev extra), else one on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+def iam_statements(template: Path) -> list[dict]:
+    """The IAM statements the function's role grants, from a packaged template."""
+    resources = json.loads(Path(template).read_text())["Resources"]
+    return [statement for policy in resources["IamRoleLambdaExecution"]["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]]
+
+
+#: serverless.yml's parameter holding the function's version pins ($AIRBNB_MODEL_VERSIONS).
+VERSIONS_PARAM = "modelVersions"
+
+
+def deploy(stage: str, bucket: str, model: ModelSpec, region: str = config.AWS_REGION,
+           model_version: str = "") -> str:
+    """`serverless deploy` (builds and pushes the image), then the HTTP API's base URL.
+    A `model_version` pins `model`'s version; "" follows latest.json."""
+    pins = f"{model.name}={model_version}" if model_version else ""
+    params = {"bucket": bucket, VERSIONS_PARAM: pins}
+    serverless("deploy", stage=stage, region=region, params=params, timeout=1800)
+    info = serverless("info", "--verbose", stage=stage, region=region, params=params)
+    match = re.search(r"HttpApiUrl:\s*(\S+)", info)
+    if not match:
+        raise DeployError(f"deployed, but `serverless info` shows no HttpApiUrl:\n{info}")
+    return match.group(1)
+
+
+def call(base_url: str, listing: dict, explain: bool = True,
+         timeout: float = 30) -> tuple[int, dict]:
+    """POST one listing to `<base_url>/predict`; (status, JSON body), errors included."""
+    from airbnb_price.local import httpapi
+
+    url = f"{base_url.rstrip('/')}/predict" + ("?explain=true" if explain else "")
+    return httpapi.request(url, listing, timeout=timeout)
+
+
+def _spec(model_dir: Path) -> ModelSpec:
+    return spec.of_metadata(registry.run_metadata(model_dir))
+
+
+def publish_model(model_dir: Path, bucket: str, prefix: str = config.MODEL_PREFIX) -> str:
+    """Publish a run's model to s3://bucket/prefix (the endpoint's store); returns the version."""
+    return registry.publish(registry.open_store(f"s3://{bucket}/{prefix}"), model_dir)
+
+
+def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) -> dict:
+    """The deploy's steps without AWS: lint the Dockerfile, package and lint the stack,
+    publish to S3 on moto, serve the handler locally and call it with the example listing."""
+    from airbnb_price.local import httpapi, moto
+
+    lint_dockerfile()
+    template = package_offline(Path(work_dir) / "serverless")
+    lint_template(template)
+    # The handler's JSON log lines would land in the notebook's report; CloudWatch is their
+    # place, and locally they are dropped (`make serve` shows them).
+    with moto.moto_s3(bucket), contextlib.redirect_stdout(io.StringIO()):
+        version = publish_model(model_dir, bucket)
+        with httpapi.local_endpoint(f"s3://{bucket}/{config.MODEL_PREFIX}") as url:
+            status, body = call(url, _spec(model_dir).example())
+    return {"mode": "dry run (moto S3 + local endpoint)", "model_version": version,
+            "template": str(template), "iam": iam_statements(template), "url": url,
+            "status": status, "response": body}
+
+
+def real_run(model_dir: Path, stage: str, bucket: str | None = None,
+             region: str = config.AWS_REGION, model_version: str = "") -> dict:
+    """Publish the model (unless a version is pinned), `sls deploy`, call the deployed URL."""
+    bucket = bucket or config.MODEL_BUCKET.format(stage=stage)
+    version = model_version or publish_model(model_dir, bucket)
+    model = _spec(model_dir)
+    url = deploy(stage, bucket, model, region, model_version)
+    status, body = call(url, model.example())
+    return {"mode": f"deployed to AWS ({stage}, {region})", "model_version": version,
+            "url": url, "status": status, "response": body}

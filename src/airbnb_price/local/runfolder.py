@@ -1,0 +1,122 @@
+"""Run folders: what each notebook writes there and reads from its upstream steps.
+
+A papermill run passes `output_dir`; a notebook opened in JupyterLab gets `None` and works in
+the newest `runs/<id>-interactive/` folder that has what it needs (notebook 01 or 02 starts a
+new one). A notebook whose upstream output is missing stops with "run 02_features first"
+instead of rebuilding it or taking another run's model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+from airbnb_price.core import config, registry, spec
+from airbnb_price.core.files import write_json
+
+FEATURES = "features.parquet"
+CLEANING = "cleaning.json"
+MODEL_DIR = "model"
+#: The outputs each notebook's downstream steps read, by the notebook that writes them.
+MADE_BY = {FEATURES: "02_features", CLEANING: "02_features",
+           f"{MODEL_DIR}/lean.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl"}
+#: What each notebook needs from earlier steps (the run folder's contract).
+NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/lean.pkl", FEATURES),
+         "05_deploy": (f"{MODEL_DIR}/metadata.json",)}
+INTERACTIVE = "-interactive"
+
+
+class MissingUpstream(FileNotFoundError):
+    """A notebook's input from an earlier step is not in the run folder."""
+
+
+def new_run_dir(root: Path | None = None, suffix: str = "") -> Path:
+    """Create and return a new, never-before-used run folder under `root`."""
+    root = Path(root or config.RUNS_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = root / f"{stamp}-{secrets.token_hex(3)}{suffix}"
+    run_dir.mkdir(exist_ok=False)
+    return run_dir
+
+
+def _interactive_dirs(root: Path) -> list[Path]:
+    """Interactive run folders, newest first (names start with a UTC time stamp)."""
+    return sorted(root.glob(f"*{INTERACTIVE}"), reverse=True) if root.is_dir() else []
+
+
+def output_dir(value: str | os.PathLike | None, notebook: str) -> Path:
+    """The run folder `notebook` works in: the one papermill passed (its upstream outputs
+    checked), else the newest interactive folder holding them (a new one for a first step)."""
+    needs = NEEDS.get(notebook, ())
+    if value:
+        path = Path(value)
+        path.mkdir(parents=True, exist_ok=True)
+        require(path, *needs)
+        return path
+    root = Path(config.RUNS_DIR)
+    if not needs:
+        return new_run_dir(root, INTERACTIVE)
+    for candidate in _interactive_dirs(root):
+        if all((candidate / need).exists() for need in needs):
+            print(f"working in {candidate} (the newest interactive run with {', '.join(needs)})")
+            return candidate
+    raise MissingUpstream(f"no interactive run under {root} has {', '.join(needs)}: run "
+                          f"{MADE_BY[needs[0]]} first (or pass output_dir of a run that has)")
+
+
+def require(run_dir: Path, *outputs: str) -> None:
+    """MissingUpstream naming the first missing output and the notebook that writes it."""
+    for output in outputs:
+        if not (Path(run_dir) / output).exists():
+            maker = MADE_BY.get(output, "the notebook that writes it")
+            raise MissingUpstream(f"{run_dir} has no {output}: run {maker} first "
+                                  f"(it writes {output} into the run folder)")
+
+
+def write_features(run_dir: Path, table: pd.DataFrame, record: dict) -> None:
+    """Notebook 02's outputs: the feature table and its record (parameters, model spec,
+    data provenance, cleaning rules), written for 03 and 04 to read."""
+    table.to_parquet(Path(run_dir) / FEATURES, index=False)
+    write_json(Path(run_dir) / CLEANING, record)
+
+
+def read_features(run_dir: Path) -> tuple[pd.DataFrame, dict]:
+    """Notebook 02's feature table and its record (data provenance, city, feature set)."""
+    require(run_dir, FEATURES, CLEANING)
+    return (pd.read_parquet(Path(run_dir) / FEATURES),
+            json.loads((Path(run_dir) / CLEANING).read_text()))
+
+
+def model_dir(run_dir: Path, given: str | os.PathLike | None = None) -> Path:
+    """The model folder a notebook uses: the one given explicitly, else this run's."""
+    if given:
+        require(Path(given), "metadata.json")
+        return Path(given)
+    require(run_dir, f"{MODEL_DIR}/metadata.json")
+    return Path(run_dir) / MODEL_DIR
+
+
+def newest_model_dir(runs_root: Path | None = None) -> Path:
+    """The newest run's model folder (deploys without --run)."""
+    found = sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/lean.pkl"))
+    if not found:
+        raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "
+                              "run 03_automl first")
+    return found[-1].parent
+
+
+def newest_model_dirs(runs_root: Path | None = None) -> dict[str, Path]:
+    """The newest run's model folder per model spec (what `airbnb-price serve` publishes)."""
+    newest: dict[str, Path] = {}
+    for found in sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/metadata.json")):
+        newest[spec.of_metadata(registry.run_metadata(found.parent)).name] = found.parent
+    if not newest:
+        raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "
+                              "run 03_automl first")
+    return dict(sorted(newest.items()))

@@ -1,0 +1,151 @@
+"""Run the numbered notebooks with papermill into a fresh run folder.
+
+A run folder `runs/<run-id>/` holds the executed notebooks, their artifacts, a no-code HTML
+report per notebook, `index.html` linking them, and `run.json` (parameters, data checksum,
+package versions, status and timing per notebook). Folders are created with `exist_ok=False`,
+so a run can never overwrite an earlier one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+
+from airbnb_price.core import config, features
+from airbnb_price.core.files import write_json
+from airbnb_price.core.params import RunParams
+from airbnb_price.data import tables
+from airbnb_price.data.errors import SchemaError
+from airbnb_price.data.listings import Listings, load_listings
+from airbnb_price.data.sources import Source, resolve_source
+from airbnb_price.local import reports, runfolder
+
+#: The numbered notebooks a full run executes, in order.
+NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb",
+             "05_deploy.ipynb")
+#: Added to a run when a second snapshot is given (RunParams.compare_*).
+DRIFT_NOTEBOOK = "06_drift.ipynb"
+
+#: Packages whose versions every run and every published model records.
+TRACKED_PACKAGES = (
+    "airbnb-price", "pycaret", "pandas", "numpy", "scikit-learn", "scipy", "lightgbm", "shap",
+    "ydata-profiling", "papermill", "joblib",
+)
+
+
+class RunFailed(RuntimeError):
+    """A notebook raised; run.json and the message point at the failing cell."""
+
+
+def notebooks_for(params: RunParams) -> tuple[str, ...]:
+    """The notebooks a run of `params` executes (the drift notebook only with a second
+    snapshot)."""
+    return (*NOTEBOOKS, DRIFT_NOTEBOOK) if params.compares else NOTEBOOKS
+
+
+def notebook_parameters(params: RunParams, declared: set[str], run_dir: Path) -> dict:
+    """The parameters a notebook declares, from the run's resolved parameters."""
+    values = {k: v for k, v in params.as_dict().items() if v is not None}
+    values["output_dir"] = str(run_dir)
+    return {k: v for k, v in values.items() if k in declared}
+
+
+def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def check_data(params: RunParams) -> tuple[RunParams, Source, Listings]:
+    """Resolve and validate the run's data before any notebook starts, so a bad file fails
+    fast with a named DataError and no half-made run; returns the parameters with the files
+    resolved to paths."""
+    params = params.resolved()
+    source, listings = tables.load_for(params)
+    try:
+        features.check_inputs(listings.frame, params.spec.feature_set)
+    except ValueError as exc:
+        raise SchemaError(f"{source.path} ({listings.layout} layout): {exc}") from exc
+    params = replace(params, listings=str(source.path))
+    if params.compares:
+        other = resolve_source(params.compare_listings, params.city, params.compare_snapshot,
+                               env_var=config.COMPARE_LISTINGS_ENV)
+        load_listings(other)
+        params = replace(params, compare_listings=str(other.path))
+    return params, source, listings
+
+
+def _failure(exc: Exception) -> dict:
+    return {"cell_index": getattr(exc, "cell_index", None),
+            "execution_count": getattr(exc, "exec_count", None),
+            "ename": getattr(exc, "ename", type(exc).__name__),
+            "evalue": getattr(exc, "evalue", str(exc))}
+
+
+def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path) -> None:
+    """Run one notebook into the run folder and render its report; `entry` (its line in
+    run.json) gets status, seconds, report and any error."""
+    import papermill as pm
+
+    name = entry["name"]
+    executed = run_dir / name
+    declared = set(pm.inspect_notebook(str(notebooks_dir / name)))
+    started = time.perf_counter()
+    try:
+        pm.execute_notebook(str(notebooks_dir / name), str(executed),
+                            parameters=notebook_parameters(params, declared, run_dir),
+                            kernel_name=config.KERNEL_NAME, cwd=str(run_dir), progress_bar=False)
+        entry["status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - kernel errors, dead kernels, timeouts alike
+        entry["status"], entry["error"] = "failed", _failure(exc)
+    entry["seconds"] = round(time.perf_counter() - started, 2)
+    if executed.exists():
+        report = reports.render_report(executed, run_dir / "reports" / f"{executed.stem}.html")
+        entry["report"] = report.relative_to(run_dir).as_posix()
+
+
+def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
+        runs_dir: Path | None = None, notebooks_dir: Path | None = None) -> Path:
+    """Execute `notebooks` in order into a new run folder; return that folder.
+
+    Raises `RunFailed` when a notebook raises (the run folder and run.json stay, marked).
+    """
+    params, source, listings = check_data(params)
+    run_dir = runfolder.new_run_dir(runs_dir)
+    (run_dir / "reports").mkdir()
+    record = {
+        "run_id": run_dir.name, "status": "running",
+        "started": dt.datetime.now(dt.UTC).isoformat(),
+        "parameters": params.as_dict(), "model": params.spec.name,
+        "data": listings.provenance() | {"origin": source.origin, "url": source.url},
+        "packages": package_versions(),
+        "notebooks": [{"name": nb, "status": "pending"} for nb in notebooks],
+    }
+    write_json(run_dir / "run.json", record)
+    for entry in record["notebooks"]:
+        entry["status"] = "running"
+        write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
+        execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR))
+        write_json(run_dir / "run.json", record)
+        if entry["status"] == "failed":
+            break
+    failed = [e for e in record["notebooks"] if e["status"] == "failed"]
+    record["status"] = "failed" if failed else "ok"
+    record["finished"] = dt.datetime.now(dt.UTC).isoformat()
+    write_json(run_dir / "run.json", record)
+    reports.write_index(run_dir, record)
+    if failed:
+        err = failed[0]["error"]
+        raise RunFailed(
+            f"{failed[0]['name']} failed in cell {err['cell_index']} "
+            f"(execution count {err['execution_count']}): {err['ename']}: {err['evalue']}\n"
+            f"executed notebook: {run_dir / failed[0]['name']}; run record: {run_dir / 'run.json'}")
+    return run_dir

@@ -1,0 +1,94 @@
+"""The lean serving artifact: a fitted PyCaret pipeline as plain numpy steps.
+
+`airbnb_price.train.compiler` builds it from a fitted pipeline; this module holds what a
+loaded artifact is and does, so the Lambda image unpickles and runs it with numpy,
+scikit-learn and LightGBM only (never PyCaret or pandas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The artifact's file name in a model folder and in the registry.
+FILE = "lean.pkl"
+
+
+@dataclass
+class Step:
+    """One compiled step: transform the `include` columns, then gather the output columns.
+
+    `gather` indexes into the current columns followed by the step's new columns, which
+    reproduces the PyCaret wrapper's column order exactly.
+    """
+
+    name: str
+    kind: str  # "sklearn" | "rare" | "onehot" | "select"
+    include: np.ndarray
+    gather: np.ndarray
+    columns: list[str]
+    transformer: Any = None
+    rare: dict[int, tuple[frozenset, str]] = field(default_factory=dict)
+    onehot: list[tuple[int, dict[Any, np.ndarray], int]] = field(default_factory=list)
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        if self.kind == "select":
+            return X[:, self.gather]
+        if self.kind == "rare":
+            X = X.copy()
+            for col, (levels, value) in self.rare.items():
+                X[:, col] = [value if v in levels else v for v in X[:, col]]
+            return X[:, self.gather]
+        if self.kind == "onehot":
+            new = np.hstack([self._encode(X[:, col], table, width)
+                             for col, table, width in self.onehot])
+        else:
+            new = self.transformer.transform(X[:, self.include])
+        return np.hstack([X, new.astype(X.dtype)])[:, self.gather]
+
+    @staticmethod
+    def _encode(values: np.ndarray, table: dict[Any, np.ndarray], width: int) -> np.ndarray:
+        zeros = np.zeros(width)  # unseen level: all zeros, as category_encoders does
+        return np.vstack([table.get(v, zeros) for v in values])
+
+
+@dataclass
+class LeanModel:
+    """Everything serving needs: input columns, compiled steps, estimator, target inverse."""
+
+    input_columns: list[str]
+    steps: list[Step]
+    estimator: Any
+    target_transformer: Any
+    feature_names: list[str]
+    metadata: dict = field(default_factory=dict)
+
+    def transform(self, table: Mapping[str, Any]) -> np.ndarray:
+        """Model-space feature matrix for a table of input columns (DataFrame or dict)."""
+        X = np.column_stack([np.asarray(table[c], dtype=object) for c in self.input_columns])
+        for step in self.steps:
+            X = step.apply(X)
+        return X.astype(float)
+
+    def to_euros(self, transformed: np.ndarray) -> np.ndarray:
+        """Map predictions in the (possibly transformed) target space back to prices (named
+        for the euro, the first model's currency; pickles name the method)."""
+        transformed = np.asarray(transformed, dtype=float)
+        if self.target_transformer is None:
+            return transformed
+        return self.target_transformer.inverse_transform(transformed.reshape(-1, 1)).ravel()
+
+    def predict(self, table: Mapping[str, Any]) -> np.ndarray:
+        """Price in euros per row."""
+        return self.to_euros(self.estimator.predict(self.transform(table)))
+
+
+def load(model_dir: str | Path) -> LeanModel:
+    """Load the artifact from a run's model folder."""
+    import joblib
+
+    return joblib.load(Path(model_dir) / FILE)

@@ -1,0 +1,72 @@
+"""Per-prediction contributions in the model's currency, shared by notebook 04 and the endpoint.
+
+Tree SHAP values live in the model's target space (here a Yeo-Johnson transform of price),
+where they add up to the transformed prediction, not to euros. `euro_contributions` walks the
+features from the largest |contribution| down, inverse-transforming the running total at each
+step: every feature gets the euro change it causes along that path, and the euro values add up
+exactly to (prediction - base price). The order is a convention, stated in the reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from airbnb_price.serve.artifact import LeanModel
+
+
+class NotExplainable(TypeError):
+    """The model's estimator has no tree SHAP implementation available here."""
+
+
+def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(contributions per feature, base value) in target space for a transformed matrix X.
+
+    LightGBM computes exact tree SHAP itself (no shap package needed at serving time); other
+    tree models use shap.TreeExplainer where shap is installed (training environment).
+    """
+    estimator = model.estimator
+    if type(estimator).__module__.startswith("lightgbm"):
+        out = estimator.predict(X, pred_contrib=True)
+        return out[:, :-1], out[:, -1]
+    try:
+        import shap
+    except ImportError as exc:
+        raise NotExplainable(f"{type(estimator).__name__} needs shap to explain") from exc
+    try:
+        explainer = shap.TreeExplainer(estimator)
+    except Exception as exc:
+        raise NotExplainable(f"{type(estimator).__name__} is not a tree model") from exc
+    values = explainer.shap_values(X, check_additivity=False)
+    return np.asarray(values), np.full(len(X), float(np.ravel(explainer.expected_value)[0]))
+
+
+def euro_contributions(model: LeanModel, contributions: np.ndarray,
+                       base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert target-space contributions to euros (see module docstring); returns
+    (euro contributions with the same shape, base price in euros per row)."""
+    order = np.argsort(-np.abs(contributions), axis=1)
+    ordered = np.take_along_axis(contributions, order, axis=1)
+    path = np.concatenate([base[:, None], base[:, None] + np.cumsum(ordered, axis=1)], axis=1)
+    euros_path = model.to_euros(path.ravel()).reshape(path.shape)
+    euros = np.empty_like(contributions)
+    np.put_along_axis(euros, order, np.diff(euros_path, axis=1), axis=1)
+    return euros, euros_path[:, 0]
+
+
+def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
+    """For each row: price, base price and the `top` largest euro contributions."""
+    X = model.transform(table)
+    raw, base = raw_contributions(model, X)
+    euros, base_eur = euro_contributions(model, raw, base)
+    prices = base_eur + euros.sum(axis=1)  # contributions add up to the price: no second predict
+    names = model.feature_names
+    result = []
+    for i in range(len(X)):
+        idx = np.argsort(-np.abs(euros[i]))[:top]
+        result.append({"price_eur": round(float(prices[i]), 2),
+                       "base_eur": round(float(base_eur[i]), 2),
+                       "contributions": [{"feature": names[j], "eur": round(float(euros[i, j]), 2)}
+                                         for j in idx]})
+    return result

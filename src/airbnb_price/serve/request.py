@@ -1,0 +1,129 @@
+"""From an HTTP request to validated listings: the body, the query flags, which model the
+listings are for (decided once per request) and the errors a caller gets (400 unreadable,
+422 invalid fields, each named)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from airbnb_price.core import geo, spec
+from airbnb_price.core.features import FeatureSet
+from airbnb_price.serve.contract import ListingBase, contract
+
+#: Largest batch one request may carry.
+MAX_BATCH = 100
+
+
+class RequestError(ValueError):
+    """A request the endpoint refuses; `status` is 400 (unreadable) or 422 (invalid fields)."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or []
+
+    def body(self) -> dict:
+        return {"error": self.message, **({"errors": self.errors} if self.errors else {})}
+
+
+def _kind(item: Any) -> FeatureSet:
+    """The feature set one request item is for (non-objects get the base set: its contract
+    then says what is wrong with them)."""
+    return spec.feature_set_of(item.keys() if isinstance(item, dict) else ())
+
+
+def feature_set_of(payload: Any) -> FeatureSet:
+    """Which feature set's model a request is for, by the fields its listings carry
+    (`spec.feature_set_of`); a batch mixing kinds is refused (422) naming each position's."""
+    items = payload if isinstance(payload, list) else [payload]
+    kinds = [_kind(x).name for x in items] or [_kind(None).name]
+    if len(set(kinds)) > 1:
+        raise RequestError(422, "a batch must be listings of one kind; this one mixes "
+                                + ", ".join(sorted(set(kinds))), [
+            {"loc": [i], "type": "mixed_batch", "msg": f"a listing for the {kind} model"}
+            for i, kind in enumerate(kinds)])
+    return _kind(items[0] if items else None)
+
+
+def read_json(body: str | None) -> Any:
+    """The request's JSON document; RequestError(400) when there is none or it is not JSON.
+
+    Checked before the model is loaded: an unreadable request is the caller's error (400)
+    whether or not a model is available.
+    """
+    if not body:
+        raise RequestError(400, "request body is empty: send a listing as JSON")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+
+
+def parse_flag(value: str | None, name: str) -> bool:
+    """A boolean query parameter: true/false/1/0/yes/no, absent = false."""
+    if value is None:
+        return False
+    flag = value.strip().lower()
+    if flag in ("true", "1", "yes"):
+        return True
+    if flag in ("false", "0", "no", ""):
+        return False
+    raise RequestError(422, "invalid query parameter",
+                       [{"loc": ["query", name], "msg": f"{value!r} is not true or false",
+                         "type": "bool_parsing"}])
+
+
+def parse_listings(payload: Any, schema: dict, feature_set: FeatureSet,
+                   neighbourhoods: geo.NeighbourhoodMap | None = None) -> list[ListingBase]:
+    """Listings from a JSON document: one object or a list of up to MAX_BATCH.
+
+    Raises RequestError(422) naming every bad field (`loc` is [item, field]). `schema` is the
+    model's metadata["inputs"]; `feature_set` picks the contract; with the model's
+    `neighbourhoods` map, coordinates must lie in the city and a missing neighbourhood is
+    derived from them.
+    """
+    model = contract(feature_set)
+    items = payload if isinstance(payload, list) else [payload]
+    if not items or len(items) > MAX_BATCH:
+        raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
+    listings, positions, errors = [], [], []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"loc": [index], "msg": "a listing must be a JSON object",
+                           "type": "object_type"})
+            continue
+        try:
+            listings.append(model.model_validate(item, context=schema))
+            positions.append(index)
+        except ValidationError as exc:
+            errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                          for e in exc.errors(include_url=False, include_context=False,
+                                              include_input=False))
+    errors.extend(_place(listings, positions, neighbourhoods))
+    if errors:
+        raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
+    return listings
+
+
+def _place(listings: list[Any], positions: list[int],
+           neighbourhoods: geo.NeighbourhoodMap | None) -> list[dict]:
+    """Check the coordinates against the city's polygons (one query for the whole batch) and
+    fill in missing neighbourhoods; the errors found, at the listings' request positions."""
+    if neighbourhoods is None:
+        return [{"loc": [index, "neighbourhood"], "type": "missing",
+                 "msg": "Field required (the served model has no map to derive it from "
+                        "coordinates)"}
+                for listing, index in zip(listings, positions, strict=True)
+                if not listing.neighbourhood]
+    found = neighbourhoods.locate_many([x.latitude for x in listings],
+                                       [x.longitude for x in listings])
+    errors = []
+    for listing, index, name in zip(listings, positions, found, strict=True):
+        if name is None:
+            errors.append({"loc": [index, "latitude"], "type": "outside_city",
+                           "msg": f"({listing.latitude}, {listing.longitude}) lies in none of "
+                                  "the city's neighbourhoods"})
+        listing.neighbourhood = listing.neighbourhood or name
+    return errors

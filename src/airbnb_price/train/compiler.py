@@ -1,0 +1,137 @@
+"""The compiler of the lean serving artifact (`airbnb_price.serve.artifact`).
+
+Unpickling a PyCaret pipeline needs PyCaret and its dependency tree (~470 MB, ~1.3 s to load)
+and `predict_model` costs ~160 ms per row. `compile_pipeline` walks the fitted pipeline once,
+keeps the fitted scikit-learn transformers and the final estimator, and replaces PyCaret's own
+pieces (column wrappers, rare-level grouping, one-hot encoding, column selection) by plain
+arrays. Column order is traced from the pipeline itself, not re-derived, and the build refuses
+to return an artifact whose predictions differ from the pipeline's by more than a cent.
+
+The artifact's classes live in the serve layer, which the Lambda image ships; this module
+(training side) only builds and checks them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from airbnb_price.serve.artifact import LeanModel, Step
+
+#: scikit-learn transformers kept as they are (fitted state only, applied to numpy arrays).
+SKLEARN_TRANSFORMERS = {
+    "SimpleImputer", "PolynomialFeatures", "QuantileTransformer", "PowerTransformer",
+    "StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler",
+}
+#: Steps that only drop or reorder columns; the traced column list is all they need.
+SELECTORS = {"SelectFromModel", "RemoveMulticollinearity", "SequentialFeatureSelector",
+             "SelectKBest", "BorutaSelector"}
+#: Euro tolerance between the lean artifact and the PyCaret pipeline.
+TOLERANCE_EUR = 0.01
+
+
+class UnsupportedStep(TypeError):
+    """The pipeline has a step this compiler does not know; serve the PyCaret pipeline instead."""
+
+
+class ArtifactMismatch(AssertionError):
+    """The compiled artifact does not reproduce the pipeline's predictions."""
+
+
+def _bare(transformer: Any) -> Any:
+    """A copy of a fitted sklearn object that takes numpy arrays without name warnings."""
+    bare = copy.deepcopy(transformer)
+    if hasattr(bare, "feature_names_in_"):
+        del bare.feature_names_in_
+    return bare
+
+
+def _new_columns(inner: Any, include: list[str]) -> list[str]:
+    if hasattr(inner, "get_feature_names_out"):
+        return [str(c) for c in inner.get_feature_names_out()]
+    return list(include)
+
+
+def _compile_step(name: str, wrapper: Any, before: list[str], after: list[str]) -> Step:
+    inner = getattr(wrapper, "transformer", wrapper)
+    kind_name = type(inner).__name__
+    include = list(getattr(wrapper, "_include", None) or before)
+    inc_idx = np.array([before.index(c) for c in include], dtype=int)
+    if kind_name in SELECTORS:
+        return Step(name, "select", inc_idx, np.array([before.index(c) for c in after]), after)
+    if kind_name == "RareCategoryGrouping":
+        rare = {before.index(col): (frozenset(levels), inner.value)
+                for col, levels in inner.to_other_.items() if levels}
+        return Step(name, "rare", inc_idx, np.array([before.index(c) for c in after]), after,
+                    rare=rare)
+    new = _new_columns(inner, include)
+    if kind_name == "OneHotEncoder" and type(inner).__module__.startswith("category_encoders"):
+        step = Step(name, "onehot", inc_idx, np.empty(0, dtype=int), after)
+        ordinal = {m["col"]: m["mapping"] for m in inner.ordinal_encoder.mapping}
+        for entry in inner.mapping:
+            col, frame = entry["col"], entry["mapping"]
+            table = {level: frame.loc[code].to_numpy(dtype=float)
+                     for level, code in ordinal[col].items() if code > 0}
+            step.onehot.append((before.index(col), table, frame.shape[1]))
+    elif kind_name in SKLEARN_TRANSFORMERS:
+        step = Step(name, "sklearn", inc_idx, np.empty(0, dtype=int), after,
+                    transformer=_bare(inner))
+    else:
+        raise UnsupportedStep(f"pipeline step {name!r} ({kind_name}) cannot be compiled")
+    position = {c: i for i, c in enumerate(before)} | {c: len(before) + i for i, c in enumerate(new)}
+    step.gather = np.array([position[c] for c in after], dtype=int)
+    return step
+
+
+def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
+    """Compile a fitted PyCaret regression pipeline, tracing columns on the DataFrame `X`.
+
+    Raises `ArtifactMismatch` unless the artifact's predictions on `X` equal the pipeline's
+    within TOLERANCE_EUR.
+    """
+    steps, target = [], None
+    current, columns = X, list(X.columns)
+    for name, wrapper in pipeline.steps[:-1]:
+        if name == "target_transformation":
+            target = _bare(wrapper.transformer.estimator)
+            continue
+        current = wrapper.transform(current)
+        after = [str(c) for c in current.columns]
+        steps.append(_compile_step(name, wrapper, columns, after))
+        columns = after
+    lean = LeanModel(list(X.columns), steps, pipeline.steps[-1][1], target, columns,
+                     metadata or {})
+    check_equivalence(lean, pipeline, X)
+    return lean
+
+
+def check_equivalence(lean: LeanModel, pipeline: Any, X: Any) -> float:
+    """Largest absolute euro difference between artifact and pipeline on `X` (raises if > 1 ct)."""
+    worst = float(np.max(np.abs(lean.predict(X) - np.asarray(pipeline.predict(X)))))
+    if not worst <= TOLERANCE_EUR:
+        raise ArtifactMismatch(f"lean artifact differs from the pipeline by up to EUR {worst:.4f}")
+    return worst
+
+
+def measure(path: Any, row: Mapping[str, Any], repeats: int = 200) -> dict[str, float]:
+    """Load time, single-row predict time and file size of a saved lean artifact."""
+    import os
+    import time
+
+    import joblib
+
+    started = time.perf_counter()
+    model = joblib.load(path)
+    load_s = time.perf_counter() - started
+    model.predict(row)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        model.predict(row)
+    return {"load_s": round(load_s, 4),
+            "predict_ms": round((time.perf_counter() - started) / repeats * 1000, 3),
+            "size_mb": round(os.path.getsize(path) / 1e6, 3)}
+
+

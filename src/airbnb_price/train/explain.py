@@ -1,0 +1,30 @@
+"""Explanation figures (notebook 04): SHAP values of the lean artifact in euros, as a
+shap.Explanation for shap's plots, and the listings the waterfalls show. The contributions
+themselves are the endpoint's (`airbnb_price.serve.contributions`), so the report and the API
+explain a price the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from airbnb_price.serve.artifact import LeanModel
+from airbnb_price.serve.contributions import euro_contributions, raw_contributions
+
+
+def euro_explanation(model: LeanModel, table: Any) -> Any:
+    """A shap.Explanation whose values are euro contributions, for shap's plots (training)."""
+    import shap
+
+    X = model.transform(table)
+    euros, base_eur = euro_contributions(model, *raw_contributions(model, X))
+    return shap.Explanation(values=euros, base_values=base_eur, data=X,
+                            feature_names=model.feature_names)
+
+
+def example_rows(prices: np.ndarray) -> dict[str, int]:
+    """Row positions of a cheap (5th percentile), typical (median) and expensive (95th) price."""
+    prices = np.asarray(prices)
+    return {label: int(np.argmin(np.abs(prices - np.quantile(prices, q))))
+            for label, q in (("cheap", 0.05), ("typical", 0.5), ("expensive", 0.95))}

@@ -1,0 +1,306 @@
+"""The PyCaret 3 regression experiment and the plain LightGBM baseline (notebook 03).
+
+Two preprocessing presets: ARTICLE reproduces the 2021 article's PyCaret 2 setup in PyCaret 3
+terms, LEAN keeps what tree models need. Notebook 03 compares both and carries the better one
+through compare -> tune -> finalize. Threads: 2 cores, so everything runs with n_jobs=1 per fit;
+LightGBM's own threads plus PyCaret's parallel folds otherwise oversubscribe and stall tuning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from airbnb_price.core import config
+from airbnb_price.core.config import SEED, TARGET
+from airbnb_price.core.features import SUMMARY, categorical_columns
+from airbnb_price.core.files import write_json
+from airbnb_price.core.spec import ModelSpec
+
+N_JOBS = 1
+
+#: The article's setup() in PyCaret 3 names. Yeo-Johnson fails to bracket on the near-constant
+#: polynomial geo columns (scipy BracketError), so the feature transformation is quantile-based.
+ARTICLE = {
+    "normalize": True, "transformation": True, "transformation_method": "quantile",
+    "transform_target": True, "remove_multicollinearity": True,
+    "multicollinearity_threshold": 0.8, "polynomial_features": True, "rare_to_value": 0.01,
+    "feature_selection": True, "feature_selection_method": "classic",
+    # The default 0.2 keeps 20% of the *input* columns: 2 features here. Keep 30 instead.
+    "n_features_to_select": 30,
+}
+#: Trees need no scaling, polynomial terms or rare-level grouping. Measured by
+#: benchmarks/model_quality.py (5-fold MAE, 2021-07-04): keeping every neighbourhood beats
+#: grouping those under 1% (41.26 vs 41.33). A quantile target transform scores 41.18 but its
+#: inverse is flat between tied prices (many listings cost exactly 100 or 150), which makes
+#: prices snap to round values and euro contributions lumpy; Yeo-Johnson stays smooth.
+#: One-hot encode up to 100 levels (PyCaret's default 25 would target-encode the detailed set's
+#: ~60 property types, a step the serving compiler does not have and trees do not need).
+LEAN = {"transform_target": True, "max_encoding_ohe": 100}
+PRESETS = {"article": ARTICLE, "lean": LEAN}
+
+#: What became of the article's PyCaret 2 setup() options in PyCaret 3.
+PYCARET2_CHANGES = pd.DataFrame([
+    ("combine_rare_levels=True, rare_level_threshold", "rare_to_value=<fraction>"),
+    ("trigonometry_features=True", "removed: geo features computed in airbnb_price.features"),
+    ("feature_interaction=True", "removed: polynomial_features=True is the nearest"),
+    ("feature_ratio=True", "removed"),
+    ("silent=True", "removed: setup() no longer asks to confirm dtypes"),
+    ("feature_selection_method='boruta'", ("removed: classic/univariate/sequential; Boruta "
+     "provided by airbnb_price.modeling.boruta_features as a documented pre-selection")),
+    ("transformation=True (yeo-johnson)", "same option; quantile here (see ARTICLE)"),
+    ("remove_multicollinearity=True, multicollinearity_threshold=0.8", "unchanged"),
+], columns=["PyCaret 2", "PyCaret 3"])
+
+
+def limit_threads() -> None:
+    """Keep BLAS/OpenMP to one thread per fit so 2 cores are not oversubscribed."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def quiet_lightgbm() -> None:
+    """Route LightGBM's messages to a logger at ERROR level: it prints parameter-alias warnings
+    for every fit PyCaret makes (hundreds per tune_model), which buried the reports."""
+    import lightgbm
+
+    logger = logging.getLogger("lightgbm")
+    logger.setLevel(logging.ERROR)
+    lightgbm.register_logger(logger)
+
+
+def setup_experiment(table: pd.DataFrame, preset: str = "lean", folds: int = 5,
+                     test_data: pd.DataFrame | None = None, train_size: float = 0.8,
+                     seed: int = SEED, **overrides: Any):
+    """A PyCaret RegressionExperiment on the feature table with a named preprocessing preset."""
+    from pycaret.regression import RegressionExperiment
+
+    limit_threads()
+    quiet_lightgbm()
+    exp = RegressionExperiment()
+    exp.setup(table, target=TARGET, session_id=seed, fold=folds, fold_shuffle=True,
+              train_size=train_size, test_data=test_data,
+              categorical_features=categorical_columns(table),
+              n_jobs=N_JOBS, verbose=False, html=False, **(PRESETS[preset] | overrides))
+    return exp
+
+
+def holdout_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """MAE, RMSE, R^2 and MAPE in euros, rounded to cents/4 decimals for stable reports."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    err = y_pred - y_true
+    return {
+        "mae": round(float(np.mean(np.abs(err))), 2),
+        "rmse": round(float(np.sqrt(np.mean(err**2))), 2),
+        "r2": round(float(1 - np.sum(err**2) / np.sum((y_true - y_true.mean()) ** 2)), 4),
+        "mape": round(float(np.mean(np.abs(err) / y_true)), 4),
+    }
+
+
+def baseline_lightgbm(X_train: pd.DataFrame, y_train: Any, seed: int = SEED):
+    """Plain LightGBM on log price with native categoricals: the bar AutoML must clear."""
+    from lightgbm import LGBMRegressor
+
+    model = LGBMRegressor(random_state=seed, n_jobs=N_JOBS, verbose=-1)
+    model.fit(native_categoricals(X_train), np.log(np.asarray(y_train, dtype=float)))
+    return model
+
+
+def baseline_predict(model: Any, X: pd.DataFrame) -> np.ndarray:
+    return np.exp(model.predict(native_categoricals(X)))
+
+
+def native_categoricals(X: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the categorical inputs as pandas categories, which LightGBM splits natively."""
+    X = X.copy()
+    for column in categorical_columns(X):
+        X[column] = X[column].astype("category")
+    return X
+
+
+@dataclass
+class AutoMLResult:
+    compare: pd.DataFrame
+    best_id: str
+    tuned: Any
+    final: Any
+    holdout: dict[str, float]
+    baseline: dict[str, float]
+
+
+#: LightGBM's search space for tune_model: PyCaret's default space is centred on few, fast
+#: trees and in 10 random draws stayed above the plain LightGBM on the detailed set; slower
+#: learning with more trees and column/row subsampling is where the better models are.
+LIGHTGBM_GRID = {
+    "n_estimators": [300, 600, 1000], "learning_rate": [0.02, 0.03, 0.05, 0.1],
+    "num_leaves": [15, 31, 63], "min_child_samples": [10, 20, 40],
+    "subsample": [0.7, 0.8, 1.0], "subsample_freq": [1], "colsample_bytree": [0.5, 0.7, 0.9],
+    "reg_lambda": [0.0, 1.0, 5.0],
+}
+
+
+def tune(exp: Any, model: Any, n_iter: int) -> Any:
+    """tune_model on MAE (LightGBM in LIGHTGBM_GRID), keeping the untuned model if better."""
+    grid = LIGHTGBM_GRID if type(model).__name__ == "LGBMRegressor" else None
+    return exp.tune_model(model, n_iter=n_iter, optimize="MAE", choose_better=True,
+                          custom_grid=grid, verbose=False)
+
+
+def run_automl(exp: Any, include: list[str], n_iter: int = 10, seed: int = SEED) -> AutoMLResult:
+    """compare_models -> tune_model -> finalize_model, plus hold-out metrics of both models."""
+    best = exp.compare_models(include=include, sort="MAE", n_select=1, verbose=False)
+    compare = exp.pull()
+    tuned = tune(exp, best, n_iter)
+    X_test, y_test = exp.get_config("X_test"), exp.get_config("y_test")
+    holdout = holdout_metrics(y_test, exp.predict_model(tuned, verbose=False)["prediction_label"])
+    base = baseline_lightgbm(exp.get_config("X_train"), exp.get_config("y_train"), seed)
+    baseline = holdout_metrics(y_test, baseline_predict(base, X_test))
+    final = exp.finalize_model(tuned)
+    return AutoMLResult(compare, compare.index[0], tuned, final, holdout, baseline)
+
+
+def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -> list[str]:
+    """Input columns Boruta confirms (or leaves tentative) as better than their shadows.
+
+    PyCaret 3 dropped Boruta, so it runs here as a pre-selection on the raw feature table;
+    a categorical input counts as selected when any of its one-hot columns is.
+    """
+    from boruta import BorutaPy
+    from lightgbm import LGBMRegressor
+
+    X = pd.get_dummies(table.drop(columns=TARGET), columns=categorical_columns(table), dtype=float)
+    # Gain importance: split counts favour continuous shadow columns over real dummies.
+    selector = BorutaPy(LGBMRegressor(n_estimators=100, n_jobs=N_JOBS, verbose=-1,
+                                      importance_type="gain",
+                                      random_state=seed),
+                        n_estimators=100, max_iter=max_iter, random_state=seed)
+    selector.fit(X.fillna(-1).to_numpy(), np.log(table[TARGET].to_numpy()))  # Boruta rejects NaN
+    kept = X.columns[selector.support_ | selector.support_weak_]
+    inputs = [c for c in table.columns if c != TARGET]
+    return [c for c in inputs if any(k == c or k.startswith(f"{c}_") for k in kept)]
+
+
+def settings(smoke: bool, folds: int | None = None, include: list[str] | None = None,
+             n_iter: int | None = None) -> dict:
+    """Experiment sizes (`config.SIZES`) with the notebook's explicit values on top."""
+    explicit = {"folds": folds, "include": include, "n_iter": n_iter}
+    return config.sizes(smoke) | {k: v for k, v in explicit.items() if v}
+
+
+def input_schema(table: pd.DataFrame) -> dict:
+    """What the model saw in training, for request validation: levels and coordinate box."""
+    levels = {c: sorted(table[c].dropna().unique().tolist()) for c in categorical_columns(table)}
+    numeric = [c for c in ("latitude", "longitude", "minimum_nights", "availability_365",
+                           "calculated_host_listings_count") if c in table]
+    ranges = {c: [float(table[c].min()), float(table[c].max())] for c in numeric}
+    return {"levels": levels, "ranges": ranges}
+
+
+def model_metadata(table: pd.DataFrame, result: AutoMLResult, lean: Any, run_id: str,
+                   data_provenance: dict, preset: str, packages: dict,
+                   model: ModelSpec) -> dict:
+    """metadata.json for the registry: enough to validate requests and audit the model. The
+    spec's fields (name, city, feature set) let the endpoint refuse a model of another spec."""
+    return {
+        "run_id": run_id, "preset": preset, "best_model": result.best_id,
+        "name": model.name, "city": model.city, "feature_set": model.feature_set.name,
+        "estimator": type(lean.estimator).__name__,
+        "metrics": {"holdout": result.holdout, "baseline_lightgbm": result.baseline},
+        "data": data_provenance, "training_rows": len(table),
+        "input_columns": lean.input_columns, "feature_names": lean.feature_names,
+        "inputs": input_schema(table), "packages": packages,
+    }
+
+
+def cv_mae(exp: Any, model_id: str = "lightgbm") -> float:
+    """Mean cross-validated MAE (euros) of one model in an experiment."""
+    exp.create_model(model_id, verbose=False)
+    return round(float(exp.pull().loc["Mean", "MAE"]), 2)
+
+
+def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
+                      rows: int | None = None, seed: int = SEED) -> pd.DataFrame:
+    """LightGBM CV MAE under each way of choosing features: none, PyCaret's classic
+    selection, Boruta pre-selection, and the article's full preprocessing (on a sample of
+    `rows` rows when given: the article preset's polynomial terms are slow).
+
+    The article preset runs on the summary features only, as the article did: its degree-2
+    polynomial terms over the detailed set's ~90 columns took 23 minutes in a smoke run.
+    """
+    if rows and rows < len(table):
+        table = table.sample(rows, random_state=seed)
+    boruta = boruta_features(table, seed, boruta_iter)
+    inputs = [c for c in table.columns if c != TARGET]
+    summary = [c for c in SUMMARY.model_features if c in inputs]
+    half = max(2, len(inputs) // 2)
+    article = ("article preset (PyCaret 2 options)" if summary == inputs
+               else "article preset (PyCaret 2 options, summary features)")
+    runs = [
+        ("all features (lean preset)", inputs, {}),
+        (f"PyCaret classic selection ({half} kept)", inputs,
+         {"feature_selection": True, "n_features_to_select": half}),
+        ("Boruta pre-selection", boruta, {}),
+        (article, summary, "article"),
+    ]
+    rows = []
+    for label, columns, options in runs:
+        preset = options if isinstance(options, str) else "lean"
+        extra = options if isinstance(options, dict) else {}
+        exp = setup_experiment(table[[*columns, TARGET]], preset, folds, seed=seed, **extra)
+        rows.append({"selection": label, "input_columns": len(columns),
+                     "cv_mae": cv_mae(exp), "columns": ", ".join(columns)})
+    return pd.DataFrame(rows)
+
+
+def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict,
+               neighbourhoods: Any = None) -> dict[str, float]:
+    """Write model.pkl (PyCaret pipeline), lean.pkl, metadata.json and, when a neighbourhoods
+    file is given, its validated copy (so the endpoint serves the map the model was made
+    with); return sizes in MB."""
+    from pathlib import Path
+
+    import joblib
+
+    from airbnb_price.core import geo
+
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(final, model_dir / "model.pkl")
+    joblib.dump(lean, model_dir / "lean.pkl")
+    if neighbourhoods:
+        raw = Path(neighbourhoods).read_bytes()
+        geo.parse(raw, str(neighbourhoods))
+        (model_dir / geo.FILE).write_bytes(raw)
+        metadata = metadata | {"geometry": geo.FILE}
+    write_json(model_dir / "metadata.json", metadata)
+    return {p.name: round(p.stat().st_size / 1e6, 3) for p in sorted(model_dir.iterdir())}
+
+
+#: PyCaret's own diagnostics for a regression model, by plot_model id and file stem.
+PYCARET_PLOTS = {"residuals": "pycaret_residuals", "error": "pycaret_prediction_error",
+                 "feature": "pycaret_feature_importance"}
+
+
+def pycaret_plots(exp: Any, model: Any, output_dir: Any) -> list[Any]:
+    """Save PyCaret's residuals, prediction-error and feature-importance plots of `model`
+    (fitted on the training split, so the hold-out points are honest) as figures/<stem>.png.
+
+    PyCaret plots in the model's target space (the transformed price), as its own reports do.
+    """
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    figures = Path(output_dir) / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for plot, stem in PYCARET_PLOTS.items():
+        saved = Path(exp.plot_model(model, plot=plot, save=str(figures), verbose=False))
+        paths.append(saved.replace(figures / f"{stem}.png"))
+        plt.close("all")
+    return paths

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from airbnb_price.core import features
+
+DAM = (52.373056, 4.892778)
+
+
+def test_unit_sphere_known_points():
+    x, y, z = features.unit_sphere([0, 0, 90], [0, 90, 0])
+    np.testing.assert_allclose(x, [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(y, [0, 1, 0], atol=1e-12)
+    np.testing.assert_allclose(z, [0, 0, 1], atol=1e-12)
+
+
+def test_trig_uses_radians_not_degrees():
+    x, _y, z = features.unit_sphere(52.37, 4.89)
+    assert x == pytest.approx(math.cos(math.radians(52.37)) * math.cos(math.radians(4.89)))
+    assert float(x) == pytest.approx(0.60834, abs=1e-5)
+    assert float(z) == pytest.approx(0.79197, abs=1e-5)
+    # The article's bug: cos(52.37)*cos(4.89) on degrees read as radians is about -0.09, not 0.61.
+    assert not math.isclose(float(x), math.cos(52.37) * math.cos(4.89), abs_tol=0.1)
+
+
+def test_haversine_known_distances():
+    assert features.haversine_km(*DAM, *DAM) == pytest.approx(0.0)
+    # Dam Square -> Amsterdam Centraal: 672 m north, 511 m east on a flat map -> 0.844 km
+    assert features.haversine_km(*DAM, 52.3791, 4.9003) == pytest.approx(0.844, abs=0.005)
+    # Amsterdam -> Paris (Notre-Dame), about 430 km
+    assert features.haversine_km(*DAM, 48.853, 2.3499) == pytest.approx(430, rel=0.01)
+
+
+def test_same_function_for_frame_and_dict():
+    frame = pd.DataFrame({"latitude": [52.36, 52.40], "longitude": [4.88, 4.95]})
+    as_frame = features.add_geo_features(frame.copy())
+    as_dict = features.add_geo_features({"latitude": np.array([52.36, 52.40]),
+                                         "longitude": np.array([4.88, 4.95])})
+    for column in features.GEO_FEATURES:
+        np.testing.assert_array_equal(as_frame[column].to_numpy(), as_dict[column])
+    assert as_dict["distance_to_centre_km"][0] == pytest.approx(1.691, abs=0.005)
+
+
+def test_feature_table_columns():
+    frame = pd.DataFrame({c: [1.0] for c in features.NUMERIC_INPUTS}
+                         | {"neighbourhood": ["Centrum-West"], "room_type": ["Private room"],
+                            "price": [100.0], "id": [7], "name": ["Loft"]})
+    frame["latitude"], frame["longitude"] = 52.37, 4.89
+    table = features.feature_table(frame)
+    assert list(table.columns) == [*features.MODEL_FEATURES, "price"]
+    assert "name" not in table.columns and table["title_loft"].iloc[0] == 1.0
+
+
+def test_title_features_known_values():
+    table = features.add_title_features({"name": ["Luxury 3 bedroom canal house for 6 guests",
+                                                  None, "Cosy studio"]})
+    assert table["title_luxury"].tolist() == [1.0, 0.0, 0.0]
+    assert table["title_canal"].tolist() == [1.0, 0.0, 0.0]
+    assert table["title_small"].tolist() == [0.0, 0.0, 1.0]
+    assert table["title_bedrooms"][0] == 3.0 and np.isnan(table["title_bedrooms"][2])
+    assert table["title_guests"][0] == 6.0
+    assert table["title_length"].tolist() == [41.0, 0.0, 11.0]
+
+
+def test_amenities_from_json_text_or_list():
+    assert features.amenity_list('["Wifi", "Fast wifi \\u2013 52 Mbps"]') == \
+        ["wifi", "fast wifi – 52 mbps"]
+    assert features.amenity_list(["Kitchen "]) == ["kitchen"]
+    assert features.amenity_list("not json") == [] and features.amenity_list(None) == []
+
+
+def test_detail_features_known_values():
+    table = features.add_detail_features({
+        "amenities": ['["Kitchen", "Dishwasher", "TV with standard cable"]', ["Kitchenette"]],
+        "description": ["Sunny <b>75 m2</b> loft with canal view", None],
+    })
+    assert list(table["amenities_count"]) == [3.0, 1.0]
+    assert list(table["amenity_kitchen"]) == [1.0, 0.0]  # "Kitchenette" is not a kitchen
+    assert list(table["amenity_dishwasher"]) == [1.0, 0.0]
+    assert list(table["amenity_cable_tv"]) == [1.0, 0.0] and table["amenity_tv"][0] == 1.0
+    assert table["description_m2"][0] == 75.0 and np.isnan(table["description_m2"][1])
+    assert table["description_canal"][0] == 1.0 and table["description_length"][1] == 0.0
+
+
+def test_detailed_features_same_for_frame_and_dict(shared_data):
+    """Serving builds detailed features from a dict of arrays with the function training uses
+    on the DataFrame; on 200 real listings both give identical columns."""
+    from airbnb_price.data import listings
+
+    frame = listings.load_listings(shared_data / "2022-01-07" / "listings.csv.gz").frame.head(200)
+    chosen = features.DETAILED
+    as_frame = features.feature_table(frame, target=None, feature_set=chosen)
+    raw = {c: frame[c].to_numpy(dtype=object) for c in chosen.input_columns}
+    for column in chosen.numeric:
+        raw[column] = raw[column].astype(float)
+    as_dict = features.add_features(raw, feature_set=chosen)
+    for column in chosen.derived:
+        np.testing.assert_array_equal(as_frame[column].to_numpy(dtype=float),
+                                      np.asarray(as_dict[column], dtype=float), err_msg=column)
+    assert as_frame["amenities_count"].min() > 0 and as_frame["description_m2"].notna().any()

@@ -1,0 +1,54 @@
+"""Neighbourhood polygons from the shared neighbourhoods.geojson (22 Amsterdam polygons)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airbnb_price.core import geo
+
+
+@pytest.fixture(scope="module")
+def city(shared_data):
+    path = shared_data / "neighbourhoods.geojson"
+    return geo.load_map(path.read_bytes(), str(path))
+
+
+def test_known_places(city):
+    assert len(city.names) == 22
+    assert city.locate(52.3731, 4.8926) == "Centrum-West"  # Dam Square
+    assert city.locate(52.3579, 4.8816) == "Zuid"  # Rijksmuseum
+    assert city.locate(52.37, 4.60) is None  # the North Sea off Zandvoort
+    assert city.locate(52.0907, 5.1214) is None  # Utrecht
+
+
+def test_every_training_listing_lies_in_its_own_neighbourhood(city, listings_path):
+    """The polygons and the listings' neighbourhood column agree (so deriving is safe)."""
+    from airbnb_price.data import listings
+
+    frame = listings.load_listings(listings_path).frame.sample(2000, random_state=0)
+    found = [city.locate(lat, lon) for lat, lon in zip(frame.latitude, frame.longitude,
+                                                       strict=True)]
+    agree = sum(f == n for f, n in zip(found, frame.neighbourhood, strict=True))
+    assert agree / len(frame) > 0.99
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (b"not json", "is not JSON"),
+    (b'{"type": "FeatureCollection", "features": []}', "with features"),
+    (json.dumps({"features": [{"properties": {}, "geometry": {"type": "Polygon"}}]}).encode(),
+     "feature 0 needs a `neighbourhood` property"),
+    (json.dumps({"features": [{"properties": {"neighbourhood": "x"},
+                               "geometry": {"type": "Point"}}]}).encode(), "'Point'"),
+])
+def test_bad_files_are_named(raw, message):
+    with pytest.raises(geo.GeometryError, match=message):
+        geo.parse(raw, "map.geojson")
+
+
+def test_find(tmp_path, monkeypatch):
+    monkeypatch.delenv("AIRBNB_NEIGHBOURHOODS", raising=False)
+    assert geo.find(None) is None
+    with pytest.raises(geo.GeometryError, match="does not exist"):
+        geo.find(tmp_path / "nope.geojson")

@@ -1,0 +1,51 @@
+"""The layers are a tool's contract (import-linter, run by `make lint`), not a docstring: the
+contracts hold on the package, and break when serving code imports a training library."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from airbnb_price.core import config
+
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(root: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT_IMPORTS), "--config", str(cwd / "pyproject.toml")],
+                          cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
+                          env={"PYTHONPATH": str(root), "PATH": str(LINT_IMPORTS.parent)})
+
+
+def copy_project(tmp_path: Path) -> Path:
+    shutil.copytree(config.PROJECT_ROOT / "src", tmp_path / "src")
+    shutil.copy(config.PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_package_keeps_its_contracts():
+    done = lint_imports(config.PROJECT_ROOT / "src", config.PROJECT_ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 kept, 0 broken" in done.stdout
+
+
+def test_serving_code_importing_pandas_breaks_the_build(tmp_path):
+    project = copy_project(tmp_path)
+    predict = project / "src" / "airbnb_price" / "serve" / "predict.py"
+    predict.write_text(predict.read_text().replace("import numpy as np",
+                                                   "import numpy as np\nimport pandas"))
+    done = lint_imports(project / "src", project)
+    assert done.returncode != 0
+    assert "the Lambda image's code (serve, core) never imports training code" in done.stdout
+    assert "airbnb_price.serve.predict -> pandas" in done.stdout
+
+
+def test_core_importing_the_training_layer_breaks_the_build(tmp_path):
+    project = copy_project(tmp_path)
+    spec_module = project / "src" / "airbnb_price" / "core" / "spec.py"
+    spec_module.write_text(spec_module.read_text() + "\nfrom airbnb_price.train import modeling\n")
+    done = lint_imports(project / "src", project)
+    assert done.returncode != 0 and "BROKEN" in done.stdout
+    assert "airbnb_price.core.spec -> airbnb_price.train.modeling" in done.stdout

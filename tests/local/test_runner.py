@@ -1,0 +1,162 @@
+"""End-to-end: the papermill runner on the real listings, and how it fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from airbnb_price.core import config
+from airbnb_price.core.params import RunParams
+from airbnb_price.data import sources
+from airbnb_price.local import cli, runfolder, runner
+from airbnb_price.train import modeling
+
+
+def read_record(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run.json").read_text())
+
+
+def test_run_record_is_complete(smoke_run, listings_path):
+    record = read_record(smoke_run)
+    assert record["status"] == "ok" and record["run_id"] == smoke_run.name
+    assert record["data"]["sha256"] == sources.sha256_of(listings_path)
+    assert record["data"]["rows"] == 16_724
+    assert record["parameters"]["smoke"] is True
+    assert record["packages"]["pycaret"] and record["packages"]["pandas"]
+    assert [n["name"] for n in record["notebooks"]] == list(runner.NOTEBOOKS)
+    assert all(n["status"] == "ok" and n["seconds"] > 0 for n in record["notebooks"])
+
+
+def test_reports_are_html_without_code(smoke_run):
+    for name in ("01_eda", "02_features", "03_automl", "04_explain", "05_deploy"):
+        page = (smoke_run / "reports" / f"{name}.html").read_text()
+        assert page.startswith("<!DOCTYPE html>") and len(page) > 10_000
+        assert "from airbnb_price" not in page, "reports must not show code"
+        if name != "05_deploy":
+            assert "data:image/png;base64" in page, "figures are embedded"
+    index = (smoke_run / "index.html").read_text()
+    assert 'href="reports/01_eda.html"' in index and 'href="reports/02_features.html"' in index
+    assert 'href="profile.html"' in index and 'href="reports/04_explain.html"' in index
+    assert "ydata-profiling" in (smoke_run / "profile.html").read_text()
+    assert 'href="reports/05_deploy.html"' in index
+
+
+def test_pycaret_diagnostics_and_deploy_dry_run_recorded(smoke_run):
+    assert (smoke_run / "figures" / "price_choropleth.png").stat().st_size > 5_000
+    for stem in modeling.PYCARET_PLOTS.values():
+        assert (smoke_run / "figures" / f"{stem}.png").stat().st_size > 5_000
+    result = json.loads((smoke_run / "deploy.json").read_text())
+    assert result["mode"].startswith("dry run") and result["status"] == 200
+    assert result["response"]["model"]["version"] == result["model_version"]
+
+
+def test_feature_table_written(smoke_run):
+    import pandas as pd
+
+    table = pd.read_parquet(smoke_run / "features.parquet")
+    assert len(table) == 16_724 - 288
+    assert {"geo_x", "geo_y", "geo_z", "distance_to_centre_km"} <= set(table.columns)
+    rules = json.loads((smoke_run / "cleaning.json").read_text())["rules"]
+    assert rules[-1]["rows_removed"] == 288
+
+
+def failing_notebooks(tmp_path: Path) -> Path:
+    nb = new_notebook(cells=[new_code_cell("output_dir = None", metadata={"tags": ["parameters"]}),
+                             new_code_cell("x = 1"),
+                             new_code_cell("raise ValueError('boom in cell 2')")])
+    nb.metadata["kernelspec"] = {"name": config.KERNEL_NAME, "language": "python",
+                                 "display_name": "airbnb-price"}
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "01_fail.ipynb")
+    nbformat.write(new_notebook(cells=[new_code_cell("1")], metadata=nb.metadata),
+                   folder / "02_never.ipynb")
+    return folder
+
+
+def test_failing_notebook_marks_run_failed(tmp_path, listings_path, smoke_run):
+    before = read_record(smoke_run)
+    runs = tmp_path / "runs"
+    with pytest.raises(runner.RunFailed, match=r"01_fail.ipynb failed in cell \d+.*boom in cell 2"):
+        runner.run(RunParams(listings=str(listings_path)),
+                     notebooks=("01_fail.ipynb", "02_never.ipynb"), runs_dir=runs,
+                     notebooks_dir=failing_notebooks(tmp_path))
+    (run_dir,) = runs.iterdir()
+    record = read_record(run_dir)
+    assert record["status"] == "failed"
+    first, second = record["notebooks"]
+    assert first["status"] == "failed" and first["error"]["ename"] == "ValueError"
+    assert first["error"]["cell_index"] is not None
+    assert second["status"] == "pending", "the run stops at the failing notebook"
+    assert (run_dir / "reports" / "01_fail.html").exists()
+    assert read_record(smoke_run) == before, "an earlier run is untouched"
+
+
+def test_bad_data_fails_before_any_run_folder(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n")
+    runs = tmp_path / "runs"
+    assert cli.main(["run", "--listings", str(bad), "--runs-dir", str(runs)]) == 2
+    assert "bad.csv: unknown listings layout" in capsys.readouterr().err
+    assert not runs.exists() or not list(runs.iterdir())
+
+
+def test_run_folders_are_never_reused(tmp_path):
+    first, second = runfolder.new_run_dir(tmp_path), runfolder.new_run_dir(tmp_path)
+    assert first != second and first.is_dir() and second.is_dir()
+
+
+def test_metrics_and_model_written(smoke_run):
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    for model in ("automl", "baseline_lightgbm"):
+        assert set(metrics[model]) == {"mae", "rmse", "r2", "mape"}
+        assert 20 < metrics[model]["mae"] < 70, "hold-out MAE in euros is plausible"
+    assert sorted(p.name for p in (smoke_run / "model").iterdir()) == [
+        "lean.pkl", "metadata.json", "model.pkl", "neighbourhoods.geojson"]
+    metadata = json.loads((smoke_run / "model" / "metadata.json").read_text())
+    assert metadata["geometry"] == "neighbourhoods.geojson"
+    for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
+                 "shap_dependence_distance_to_centre_km"):
+        assert (smoke_run / "figures" / f"{name}.png").stat().st_size > 5_000
+
+
+def test_newest_model_per_spec(tmp_path):
+    """What `airbnb-price serve` and the benchmarks publish: the newest model of each spec."""
+    with pytest.raises(FileNotFoundError, match="run 03_automl first"):
+        runfolder.newest_model_dirs(tmp_path)
+    for run, feature_set in [("20260101T000000Z-a", "summary"), ("20260102T000000Z-b", "detailed"),
+                             ("20260103T000000Z-c", "summary"), ("20260104T000000Z-d", None)]:
+        model = tmp_path / run / "model"
+        model.mkdir(parents=True)
+        meta = {"feature_set": feature_set} if feature_set else {}  # older models: summary
+        (model / "metadata.json").write_text(json.dumps(meta))
+    assert runfolder.newest_model_dirs(tmp_path) == {
+        "amsterdam-price-detailed": tmp_path / "20260102T000000Z-b" / "model",
+        "amsterdam-price": tmp_path / "20260104T000000Z-d" / "model"}
+
+
+@pytest.mark.slow
+def test_a_downstream_notebook_without_its_upstream_says_which_to_run(tmp_path, listings_path):
+    """03 run alone in a fresh run folder stops with "run 02_features first" (it never
+    rebuilds the feature table or borrows another run's)."""
+    runs = tmp_path / "runs"
+    with pytest.raises(runner.RunFailed, match=r"MissingUpstream.*run 02_features first"):
+        runner.run(RunParams(listings=str(listings_path), smoke=True),
+                   notebooks=("03_automl.ipynb",), runs_dir=runs)
+
+
+def test_interactive_notebooks_continue_the_newest_interactive_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path)
+    with pytest.raises(runfolder.MissingUpstream, match="run 02_features first"):
+        runfolder.output_dir(None, "03_automl")
+    first = runfolder.output_dir(None, "02_features")
+    (first / runfolder.FEATURES).write_bytes(b"x")
+    (first / runfolder.CLEANING).write_text("{}")
+    assert runfolder.output_dir(None, "03_automl") == first
+    with pytest.raises(runfolder.MissingUpstream, match=r"has model/lean.pkl.*: run 03_automl first"):
+        runfolder.output_dir(None, "04_explain")
+    assert runfolder.output_dir(None, "02_features") != first  # a source step starts afresh

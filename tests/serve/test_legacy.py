@@ -1,0 +1,39 @@
+"""Models published before the package had layers still load and price the same.
+
+tests/fixtures/legacy-store was published by the code of main at d1d13fa (made_by.py, run
+with that checkout on PYTHONPATH): its lean.pkl names `airbnb_price.serving.LeanModel`. The
+import shim `airbnb_price.serving` keeps such models loading."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from airbnb_price.core import registry, spec
+from airbnb_price.local import httpapi
+from airbnb_price.serve import artifact
+
+LEGACY = Path(__file__).parents[1] / "fixtures" / "legacy-store"
+EXPECTED = json.loads((LEGACY / "expected.json").read_text())
+
+
+def test_the_legacy_pickle_names_the_old_module():
+    raw = (LEGACY / "amsterdam-price" / EXPECTED["version"] / "lean.pkl").read_bytes()
+    assert b"airbnb_price.serving" in raw and b"LeanModel" in raw
+
+
+def test_a_legacy_model_loads_as_the_lean_artifact():
+    loaded = registry.load(registry.open_store(LEGACY), spec.get().name)
+    assert loaded.version == EXPECTED["version"]
+    assert isinstance(loaded.model, artifact.LeanModel)
+    assert spec.of_metadata(loaded.metadata) == spec.get()
+
+
+def test_the_endpoint_prices_a_legacy_model_as_it_did(tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(LEGACY, store)
+    with httpapi.local_endpoint(str(store)) as url:
+        status, body = httpapi.request(f"{url}/predict?explain=true", EXPECTED["request"])
+    assert status == 200, body
+    assert body == EXPECTED["response"]
