@@ -34,7 +34,7 @@ RESULTS = Path(__file__).parent / "results" / "model_quality.json"
 def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dict:
     """Mean hold-out metrics over `folds` outer folds: the pipeline tuned inside each fold as
     notebook 03 tunes it, and the plain LightGBM on the same rows."""
-    scores: dict[str, list[dict]] = {"pipeline": [], "baseline_lightgbm": []}
+    scores: dict[str, list[dict]] = {"pipeline": [], "baseline_lightgbm": [], "naive_median": []}
     for train, test in KFold(folds, shuffle=True, random_state=config.SEED).split(table):
         tr, te = table.iloc[train], table.iloc[test]
         exp = modeling.setup_experiment(tr, "lean", folds=3, test_data=te)
@@ -47,21 +47,28 @@ def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dic
         base = modeling.baseline_lightgbm(tr.drop(columns=config.TARGET), tr[config.TARGET])
         scores["baseline_lightgbm"].append(modeling.holdout_metrics(
             te[config.TARGET], modeling.baseline_predict(base, te.drop(columns=config.TARGET))))
+        scores["naive_median"].append(modeling.holdout_metrics(
+            te[config.TARGET], modeling.naive_predict(tr, te)))
     return {name: {k: round(float(np.mean([s[k] for s in runs])), 4) for k in runs[0]}
             for name, runs in scores.items()}
 
 
-def measure(listings: str | None, feature_set: str, folds: int, tune_iterations: int) -> dict:
+def measure(params: RunParams, folds: int, tune_iterations: int) -> dict:
     started = time.perf_counter()
-    table, _, loaded = tables.prepare(RunParams(listings=listings, feature_set=feature_set))
+    prepared = tables.prepare(params)
+    table, run = prepared.table, prepared.run
     result = cross_validate(table, folds, tune_iterations)
-    result["setup"] = {"feature_set": feature_set, "folds": folds,
+    result["setup"] = {"city": run.city.name, "currency": run.city.currency,
+                       "feature_set": run.params.feature_set, "folds": folds,
                        "tune_iterations": tune_iterations, "rows": len(table),
-                       "features": table.shape[1] - 1, "data": Path(loaded.path).name,
-                       "layout": loaded.layout, "data_sha256": loaded.sha256,
-                       "price_window": [config.MIN_PRICE, config.MAX_PRICE],
+                       "features": table.shape[1] - 1, "data": run.listings.path.name,
+                       "snapshot": run.params.snapshot, "layout": run.listings.layout,
+                       "data_sha256": run.listings.sha256,
+                       "price_window": [run.params.min_price, run.params.max_price],
+                       "median_price": float(table[config.TARGET].median()),
                        "seconds": round(time.perf_counter() - started, 1)}
-    for name in ("pipeline", "baseline_lightgbm"):
+    feature_set = run.params.feature_set
+    for name in ("pipeline", "baseline_lightgbm", "naive_median"):
         print(f"{feature_set:9s} {name:20s} MAE {result[name]['mae']:.2f}  "
               f"RMSE {result[name]['rmse']:.2f}  R2 {result[name]['r2']:.3f}")
     return result
@@ -82,8 +89,10 @@ def main() -> None:
     for name, chosen in features.FEATURE_SETS.items():
         if args.only not in (None, name):
             continue
-        listings = args.listings if chosen.listings == "summary" else args.detailed_listings
-        measured = measure(listings, name, args.folds, args.tune_iterations)
+        listings = args.listings if chosen.source is config.SUMMARY_FILE else \
+            args.detailed_listings
+        measured = measure(RunParams(listings=listings, feature_set=name), args.folds,
+                           args.tune_iterations)
         if name == "summary":
             result |= measured
         else:  # the pipeline's figures at the entry's top level, beside the summary ones

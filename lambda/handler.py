@@ -1,9 +1,11 @@
 """AWS Lambda entry point of the prediction endpoint (HTTP API, payload format 2.0).
 
-    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100; the fields
-                                   sent pick the model (detailed fields: the detailed model,
-                                   review history too: the existing-listing model)
-    GET  /health                   which models are loaded, when and from where
+    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100, priced in
+                                   its city's currency; `city` (default: the deployment's
+                                   default city) and the fields sent pick the model (detailed
+                                   fields: the detailed model, review history too: the
+                                   existing-listing model)
+    GET  /health                   which models and cities are loaded, when and from where
 
 Examples: `lambda/events/*.json` (API Gateway events) and `lambda/events/bodies/*.json`.
 The model is loaded on the first request, not at import time, so a missing or broken model
@@ -22,7 +24,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from airbnb_price.core import spec
 from airbnb_price.serve import cache, predict, request
 
 logger = Logger()
@@ -50,8 +51,8 @@ def predict_route() -> Response:
     with_explain = request.parse_flag(app.current_event.get_query_string_value("explain"),
                                       "explain")
     payload = _payload()
-    model = spec.get(feature_set=request.feature_set_of(payload).name)  # decided once
-    entry = models[model]
+    model = request.spec_of(payload, models.default_city)  # decided once per request
+    entry = models.get(model)
     loaded = entry.get()
     listings = request.parse_listings(payload, loaded.metadata["inputs"], model.feature_set,
                                       entry.neighbourhoods)
@@ -73,6 +74,14 @@ def _bad_request(exc: request.RequestError) -> Response:
     logger.info("rejected", extra={"status": exc.status, "reason": exc.message})
     metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
     return _json(exc.status, exc.body())
+
+
+@app.exception_handler(cache.UnknownCity)
+def _unknown_city(exc: cache.UnknownCity) -> Response:
+    logger.info("unknown city", extra={"city": exc.city})
+    metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
+    return _json(422, {"error": str(exc), "available_cities": exc.available,
+                       "errors": [{"loc": [0, "city"], "type": "unknown_city", "msg": str(exc)}]})
 
 
 @app.exception_handler(cache.ModelUnavailable)

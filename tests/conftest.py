@@ -56,13 +56,12 @@ def detailed_listings_path(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def detailed_run(detailed_listings_path, tmp_path_factory) -> Path:
-    """`airbnb-price run --feature-set detailed --smoke` of the modelling notebooks 02-04."""
+    """`airbnb-price run --feature-set detailed --smoke`: notebooks 01-05 on the detailed file."""
     from airbnb_price.local import cli
 
     runs = tmp_path_factory.mktemp("detailed-runs")
     assert cli.main(["run", "--smoke", "--feature-set", "detailed", "--listings",
-                     str(detailed_listings_path), "--runs-dir", str(runs), "--notebooks",
-                     "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb"]) == 0
+                     str(detailed_listings_path), "--runs-dir", str(runs)]) == 0
     (run_dir,) = runs.iterdir()
     return run_dir
 
@@ -81,10 +80,31 @@ def existing_run(detailed_listings_path, tmp_path_factory) -> Path:
     return run_dir
 
 
+@pytest.fixture(scope="session")
+def city_runs(shared_data: Path, tmp_path_factory):
+    """`airbnb-price run --smoke --city CITY [--feature-set detailed] --data-folder
+    ../shared/data`: notebooks 01-05, each made on first use and shared by the tests."""
+    from airbnb_price.local import cli
+
+    made: dict[tuple[str, str], Path] = {}
+
+    def run(city: str, feature_set: str = "summary") -> Path:
+        if (city, feature_set) not in made:
+            runs = tmp_path_factory.mktemp(f"{city}-{feature_set}-runs")
+            assert cli.main(["run", "--smoke", "--city", city, "--feature-set", feature_set,
+                             "--data-folder", str(shared_data.parent),
+                             "--runs-dir", str(runs)]) == 0
+            (made[city, feature_set],) = runs.iterdir()
+        return made[city, feature_set]
+
+    return run
+
+
 #: Fixtures that run notebooks, build the container or start servers: a test using any of them
 #: is marked `slow` (still part of `make test`; `make unit` skips them).
 SLOW_FIXTURES = {"smoke_run", "model_dir", "detailed_run", "existing_run", "image", "served",
-                 "api", "empty_api", "handler", "s3", "moto_server", "serving_python"}
+                 "api", "empty_api", "handler", "s3", "moto_server", "serving_python",
+                 "city_runs", "cities_api"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

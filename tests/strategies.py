@@ -142,7 +142,7 @@ def check(response: dict) -> int:
     assert status in ALLOWED, (status, response.get("body"))
     payload = json.loads(response["body"])
     if status == 200:
-        prices = [p["price_eur"] for p in payload["predictions"]]
+        prices = [p["price"] for p in payload["predictions"]]
         assert prices and all(math.isfinite(p) and p > 0 for p in prices), payload
     else:
         assert "Traceback" not in response["body"]

@@ -47,8 +47,11 @@ def test_bad_files_are_named(raw, message):
         geo.parse(raw, "map.geojson")
 
 
-def test_find(tmp_path, monkeypatch):
-    monkeypatch.delenv("AIRBNB_NEIGHBOURHOODS", raising=False)
-    assert geo.find(None) is None
-    with pytest.raises(geo.GeometryError, match="does not exist"):
-        geo.find(tmp_path / "nope.geojson")
+def test_empty_placeholder_features_are_left_out():
+    """Some of Inside Airbnb's files end with features that have neither a name nor a
+    geometry (Albany's has two); the map is the others."""
+    polygon = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    raw = json.dumps({"type": "FeatureCollection", "features": [
+        {"properties": {"neighbourhood": "x"}, "geometry": polygon},
+        {"properties": {"neighbourhood": None}, "geometry": None}]})
+    assert [f["properties"]["neighbourhood"] for f in geo.parse(raw, "m")["features"]] == ["x"]

@@ -112,7 +112,7 @@ def test_missing_explicit_file_is_named(tmp_path):
 
 def test_offline_without_cache_says_what_was_tried(tmp_path, monkeypatch):
     # Port 9 (discard) on loopback refuses at once: a download that cannot succeed.
-    monkeypatch.setattr(config, "INSIDE_AIRBNB_URL", "http://127.0.0.1:9/{region}/{city}/{snapshot}.csv")
+    monkeypatch.setattr(config, "INSIDE_AIRBNB_URL", "http://127.0.0.1:9/{path}/{snapshot}.csv")
     with pytest.raises(sources.DataSourceError) as err:
         sources.resolve_source(None, environ={}, cache_dir=tmp_path)
     message = str(err.value)
@@ -146,7 +146,9 @@ def test_cleaning_counts_on_real_file(listings_path):
     assert loaded.sha256 == "fd2b36e988db41dfa6531d2584fbf5e93ad212a58451be29f4956d5c0794f4a1"
     cleaned, report = cleaning.clean(loaded.frame)
     removed = dict(zip(report["rule"], report["rows_removed"]))
-    assert removed == {"drop_review_columns": 0, "drop_missing_price": 0, "drop_price_outliers": 288}
+    assert removed == {"drop_invalid_rows": 0, "drop_computed_columns": 0,
+                       "drop_review_columns": 0, "drop_missing_price": 0,
+                       "drop_price_outliers": 288}
     assert len(cleaned) == 16_724 - 288
     assert not {"number_of_reviews", "reviews_per_month"} & set(cleaned.columns)
     assert cleaned["price"].between(25, 500, inclusive="left").all()
@@ -215,9 +217,10 @@ def test_bad_detailed_value_names_column_and_example(shared_data, tmp_path):
 
 def test_only_the_existing_listing_variant_keeps_review_history(shared_data):
     path = shared_data / "2022-01-07" / "listings.csv.gz"
-    detailed, report, _ = tables.prepare(RunParams(listings=str(path), feature_set="detailed"))
-    existing, existing_report, _ = tables.prepare(RunParams(listings=str(path),
-                                                            feature_set="existing"))
+    prepared = tables.prepare(RunParams(listings=str(path), feature_set="detailed"))
+    detailed, report = prepared.table, prepared.report
+    other = tables.prepare(RunParams(listings=str(path), feature_set="existing"))
+    existing, existing_report = other.table, other.report
     assert "drop_review_columns" in set(report["rule"])
     assert "drop_review_columns" not in set(existing_report["rule"])
     assert not [c for c in detailed if "review" in c]

@@ -32,16 +32,23 @@ def test_template_passes_cfn_lint(template):
     deploy.lint_template(template)
 
 
-def test_iam_grants_only_getobject_on_the_model_prefix(template):
+def test_iam_grants_only_reading_and_listing_the_model_prefix(template):
+    """GetObject under the prefix, ListBucket (to find the published cities) on the bucket
+    only with a condition that limits it to the prefix; nothing else in S3."""
     statements = deploy.iam_statements(template)
     s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"])]
-    assert s3 == [{"Effect": "Allow", "Action": ["s3:GetObject"],
-                   "Resource": f"arn:aws:s3:::{config.MODEL_BUCKET.format(stage='ci')}/"
-                               f"{config.MODEL_PREFIX}/*"}]
+    bucket = config.MODEL_BUCKET.format(stage="ci")
+    assert s3 == [
+        {"Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": f"arn:aws:s3:::{bucket}/{config.MODEL_PREFIX}/*"},
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringLike": {"s3:prefix": [f"{config.MODEL_PREFIX}/",
+                                                    f"{config.MODEL_PREFIX}/*"]}}}]
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert all("*" not in action for action in statement["Action"]), statement
-        assert all(a.startswith(("s3:GetObject", "logs:")) for a in statement["Action"])
+        assert all(a.startswith(("s3:GetObject", "s3:ListBucket", "logs:"))
+                   for a in statement["Action"])
         assert statement["Resource"] != "*"
 
 

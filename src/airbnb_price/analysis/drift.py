@@ -13,7 +13,7 @@ import pandas as pd
 
 from airbnb_price.core import config, features
 from airbnb_price.core.params import RunParams
-from airbnb_price.data.cleaning import clean, default_rules
+from airbnb_price.data.cleaning import DEFAULT_WINDOW, clean, default_rules
 from airbnb_price.data.listings import load_listings
 from airbnb_price.data.sources import Source, resolve_source
 from airbnb_price.train import modeling
@@ -23,14 +23,17 @@ def snapshot_sources(params: RunParams) -> dict[str, Source]:
     """The two snapshots' files by date: the run's listings and the comparison snapshot's
     (default config.COMPARE_SNAPSHOT, file from $AIRBNB_COMPARE_LISTINGS, cache or download)."""
     params = params.resolved()
+    base = resolve_source(params.listings, params.city, params.snapshot,
+                          data_folder=params.data_folder)
     other = params.compare_snapshot or config.COMPARE_SNAPSHOT
-    return {params.snapshot: resolve_source(params.listings, params.city, params.snapshot),
+    return {str(base.snapshot): base,
             other: resolve_source(params.compare_listings, params.city, other,
+                                  data_folder=params.data_folder,
                                   env_var=config.COMPARE_LISTINGS_ENV)}
 
 
-def load_snapshots(sources: dict[str, Source], min_price: float = config.MIN_PRICE,
-                   max_price: float = config.MAX_PRICE) -> dict[str, pd.DataFrame]:
+def load_snapshots(sources: dict[str, Source], min_price: float = DEFAULT_WINDOW[0],
+                   max_price: float = DEFAULT_WINDOW[1]) -> dict[str, pd.DataFrame]:
     """Cleaned listings per snapshot label, in the order given."""
     rules = default_rules(min_price, max_price)
     return {label: clean(load_listings(source).frame, rules)[0]

@@ -18,7 +18,7 @@ DATA_CACHE_DIR = Path(os.environ.get("AIRBNB_DATA_DIR", PROJECT_ROOT / "data" / 
 
 #: Inside Airbnb publishes each city under country/region/city/date; the summary file sits in
 #: `visualisations/`, the detailed one in `data/`. The article's http:// URL is dead: https only.
-INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{region}/{city}/{snapshot}/{file}"
+INSIDE_AIRBNB_URL = "https://data.insideairbnb.com/{path}/{snapshot}/{file}"
 
 
 @dataclass(frozen=True)
@@ -31,41 +31,28 @@ class ListingsFile:
     path: str
     #: The environment variable naming a local copy.
     env: str
-    #: The snapshot used when none is given.
-    default_snapshot: str
 
     @property
     def name(self) -> str:
         return Path(self.path).name
 
 
-SUMMARY_FILE = ListingsFile("summary file", "visualisations/listings.csv", "AIRBNB_LISTINGS",
-                            "2021-07-04")  # the summary file the article used
-DETAILED_FILE = ListingsFile("detailed file", "data/listings.csv.gz", "AIRBNB_DETAILED_LISTINGS",
-                             "2022-01-07")
+SUMMARY_FILE = ListingsFile("summary file", "visualisations/listings.csv", "AIRBNB_LISTINGS")
+DETAILED_FILE = ListingsFile("detailed file", "data/listings.csv.gz", "AIRBNB_DETAILED_LISTINGS")
 #: Environment variable that points at a local summary listings file.
 LISTINGS_ENV = SUMMARY_FILE.env
 #: The same for the detailed listings file the `detailed` feature set trains on.
 DETAILED_LISTINGS_ENV = DETAILED_FILE.env
 
 
-@dataclass(frozen=True)
-class City:
-    """Where a city lives on Inside Airbnb and where its centre is (for distance features)."""
-
-    name: str
-    region: str
-    centre_lat: float
-    centre_lon: float
-
-
-#: Amsterdam's centre is Dam Square.
-CITIES: dict[str, City] = {
-    "amsterdam": City("amsterdam", "the-netherlands/north-holland", 52.373056, 4.892778),
-}
+#: The city a run, a request or a deployment uses when none is named (cities: core/cities.json);
+#: a deployment's own default comes from $AIRBNB_DEFAULT_CITY (serverless.yml's defaultCity).
 DEFAULT_CITY = "amsterdam"
-DEFAULT_SNAPSHOT = SUMMARY_FILE.default_snapshot
-#: The drift notebook (06) compares DEFAULT_SNAPSHOT with this one unless told otherwise.
+DEFAULT_CITY_ENV = "AIRBNB_DEFAULT_CITY"
+#: A local folder laid out like Inside Airbnb's site, <city>/<snapshot>/<file> (and
+#: <city>/neighbourhoods.geojson): `--data-folder` or this variable.
+DATA_FOLDER_ENV = "AIRBNB_DATA_FOLDER"
+#: The drift notebook (06) compares the run's snapshot with this one unless told otherwise.
 COMPARE_SNAPSHOT = "2024-09-05"
 #: Environment variable that points at the city's neighbourhoods.geojson (optional: a model
 #: trained with it checks coordinates against the polygons and can derive `neighbourhood`).
@@ -73,9 +60,17 @@ NEIGHBOURHOODS_ENV = "AIRBNB_NEIGHBOURHOODS"
 #: Environment variable that points at the comparison snapshot's listings file.
 COMPARE_LISTINGS_ENV = "AIRBNB_COMPARE_LISTINGS"
 
-#: Listings priced outside [MIN_PRICE, MAX_PRICE) are dropped before training.
-MIN_PRICE = 25.0
-MAX_PRICE = 500.0
+#: A file is refused when more than this share of its rows have blank, non-numeric or
+#: out-of-range values in the columns the model needs; below it, those rows are dropped by the
+#: `drop_invalid_rows` rule and counted. Real files hold a few such rows (26 of 13,306 in one
+#: city, 0.2%); 5% is far above that and still refuses a file whose layout was misread (a
+#: shifted column makes most rows invalid).
+MAX_INVALID_SHARE = 0.05
+#: Fewer listings than this after cleaning are too few to model (5 folds of 20 hold-out rows).
+MIN_TRAINING_ROWS = 100
+#: Cross-validation needs at least this many training rows per fold; smaller cities get
+#: fewer folds (never under 2), and the run says so.
+MIN_ROWS_PER_FOLD = 60
 
 #: Columns a brand-new host cannot know yet; they leak the listing's history into the model.
 REVIEW_COLUMNS = (
@@ -115,6 +110,11 @@ MODEL_BUCKET = "airbnb-price-models-{stage}"
 S3_CONNECT_TIMEOUT_S = 1.0
 S3_READ_TIMEOUT_S = 3.0
 S3_MAX_ATTEMPTS = 2
+#: Models one function keeps loaded (least recently used out first), $AIRBNB_MAX_MODELS.
+#: Measured (benchmarks/cities.py): a loaded model with its polygons takes a few MB, so 16
+#: stay far inside the function's 512 MB while a cold city costs one S3 load (~50 ms).
+MAX_CACHED_MODELS = 16
+MAX_MODELS_ENV = "AIRBNB_MAX_MODELS"
 #: `make serve` and the deploy notebook's dry run: S3 from moto's server in this bucket.
 LOCAL_BUCKET = "airbnb-price-local"
 LOCAL_PORT = 3000

@@ -15,14 +15,17 @@ from typing import Any
 
 import numpy as np
 
+from airbnb_price.core.cities import CATALOGUE, Centre
 from airbnb_price.core.config import (
-    CITIES,
     DEFAULT_CITY,
     DETAILED_FILE,
     REVIEW_COLUMNS,
     SUMMARY_FILE,
     ListingsFile,
 )
+
+#: The centre distances are measured from when none is given: the default city's.
+DEFAULT_CENTRE = CATALOGUE[DEFAULT_CITY].centre
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -50,16 +53,16 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
-def add_geo_features(table: MutableMapping, city: str = DEFAULT_CITY) -> MutableMapping:
-    """Add the geo columns of GEO_FEATURES to `table` in place and return it.
+def add_geo_features(table: MutableMapping, centre: Centre = DEFAULT_CENTRE) -> MutableMapping:
+    """Add the geo columns of GEO_FEATURES to `table` in place and return it; distance is
+    measured from the city's `centre` (its landmark, or the densest cell of its listings).
 
     Works on a DataFrame (training) and on a dict of arrays (serving) alike.
     """
-    centre = CITIES[city]
     x, y, z = unit_sphere(table["latitude"], table["longitude"])
     table["geo_x"], table["geo_y"], table["geo_z"] = x, y, z
     table["distance_to_centre_km"] = haversine_km(
-        table["latitude"], table["longitude"], centre.centre_lat, centre.centre_lon
+        table["latitude"], table["longitude"], centre.lat, centre.lon
     )
     return table
 
@@ -249,11 +252,11 @@ def by_name(name: str) -> FeatureSet:
             from None
 
 
-def add_features(table: MutableMapping, city: str = DEFAULT_CITY,
+def add_features(table: MutableMapping, centre: Centre = DEFAULT_CENTRE,
                  feature_set: FeatureSet = SUMMARY) -> MutableMapping:
     """Every derived feature of `feature_set`, in place: the one call training and serving
     both make."""
-    add_title_features(add_geo_features(table, city))
+    add_title_features(add_geo_features(table, centre))
     return add_detail_features(table) if "amenities" in feature_set.text else table
 
 
@@ -265,12 +268,12 @@ def check_inputs(frame: Any, feature_set: FeatureSet) -> None:
                          f"{', '.join(missing)} (is this the {feature_set.source.label}?)")
 
 
-def feature_table(frame: Any, target: str | None = "price", city: str = DEFAULT_CITY,
+def feature_table(frame: Any, target: str | None = "price", centre: Centre = DEFAULT_CENTRE,
                   feature_set: FeatureSet = SUMMARY) -> Any:
     """The model's table from a cleaned listings DataFrame: features in `model_features`
     order, then the target."""
     check_inputs(frame, feature_set)
-    table = add_features(frame[list(feature_set.input_columns)].copy(), city, feature_set)
+    table = add_features(frame[list(feature_set.input_columns)].copy(), centre, feature_set)
     if target:
         table[target] = frame[target]
     return table[[*feature_set.model_features, *([target] if target else [])]]

@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.core import config
-
 #: The file name beside a model (and in the registry) when the model carries its city's map.
 FILE = "neighbourhoods.geojson"
 
@@ -25,15 +23,25 @@ class GeometryError(ValueError):
     """A neighbourhoods file that is not usable GeoJSON; the message names file and problem."""
 
 
+def _empty(feature: dict) -> bool:
+    """A placeholder feature with neither a name nor a geometry (some of Inside Airbnb's
+    files end with them, e.g. Albany's)."""
+    return not (feature.get("properties") or {}).get("neighbourhood") and not feature.get(
+        "geometry")
+
+
 def parse(raw: bytes | str, origin: str) -> dict:
-    """Validate a GeoJSON FeatureCollection of (Multi)Polygons named by `neighbourhood`."""
+    """Validate a GeoJSON FeatureCollection of (Multi)Polygons named by `neighbourhood`;
+    empty placeholder features are left out."""
     try:
         collection = json.loads(raw)
     except ValueError as exc:
         raise GeometryError(f"{origin} is not JSON: {exc}") from exc
     features = collection.get("features") if isinstance(collection, dict) else None
+    features = [f for f in features or [] if isinstance(f, dict) and not _empty(f)]
     if not features:
         raise GeometryError(f"{origin} is not a GeoJSON FeatureCollection with features")
+    collection = collection | {"features": features}
     for index, feature in enumerate(features):
         name = (feature.get("properties") or {}).get("neighbourhood")
         kind = (feature.get("geometry") or {}).get("type")
@@ -43,15 +51,9 @@ def parse(raw: bytes | str, origin: str) -> dict:
     return collection
 
 
-def find(path: str | os.PathLike | None = None) -> Path | None:
-    """The neighbourhoods file: the path given, else $AIRBNB_NEIGHBOURHOODS, else none."""
-    value = path or os.environ.get(config.NEIGHBOURHOODS_ENV)
-    if not value:
-        return None
-    found = Path(value).expanduser()
-    if not found.is_file():
-        raise GeometryError(f"neighbourhoods file {found} does not exist")
-    return found
+def read(path: str | os.PathLike) -> dict:
+    """A neighbourhoods file, parsed and validated."""
+    return parse(Path(path).read_bytes(), str(path))
 
 
 class NeighbourhoodMap:
@@ -86,3 +88,10 @@ class NeighbourhoodMap:
 
 def load_map(raw: Any, origin: str) -> NeighbourhoodMap:
     return NeighbourhoodMap(parse(raw, origin))
+
+
+def coverage(collection: dict, latitudes: Sequence[float], longitudes: Sequence[float]) -> float:
+    """The share of the points that lie in one of the polygons: how a map is matched to a
+    city's listings (a map of another city covers none of them)."""
+    found = NeighbourhoodMap(collection).locate_many(list(latitudes), list(longitudes))
+    return sum(name is not None for name in found) / len(found) if found else 0.0

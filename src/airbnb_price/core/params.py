@@ -1,8 +1,8 @@
 """A run's parameters and their defaults, resolved in one place.
 
 Notebook parameter cells hold `None` for "the project's default"; the runner and the
-notebooks both call `RunParams.resolved()`, so a default (city, snapshot, price window) lives
-in `config` and the model spec only, never as a literal in a notebook.
+notebooks resolve them here (city, feature set) and in `airbnb_price.data.tables.load_run`
+(snapshot, currency, price window: they depend on the data), never as a literal in a notebook.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ class RunParams:
 
     listings: str | None = None
     city: str | None = None
-    snapshot: str | None = None  # None: the default snapshot of the spec's listings file
+    snapshot: str | None = None  # None: the data folder's newest, else the catalogue's default
     feature_set: str | None = None
+    data_folder: str | None = None  # <city>/<snapshot>/<file>, like Inside Airbnb's site
+    currency: str | None = None  # None: the catalogue's (a city outside it: unknown)
     smoke: bool = False
-    min_price: float | None = None
+    min_price: float | None = None  # None: the city's price window (cleaning.price_window)
     max_price: float | None = None
     compare_listings: str | None = None
     compare_snapshot: str | None = None
@@ -37,13 +39,11 @@ class RunParams:
         return spec.get(self.city or config.DEFAULT_CITY, self.feature_set or "summary")
 
     def resolved(self) -> RunParams:
-        """A copy with every default filled in (SpecError for an unknown city or set)."""
+        """A copy with the defaults that need no data filled in (SpecError for a city name
+        that is no slug or an unknown feature set)."""
         model = self.spec
         return replace(
             self, city=model.city, feature_set=model.feature_set.name,
-            snapshot=self.snapshot or model.source.default_snapshot,
-            min_price=config.MIN_PRICE if self.min_price is None else self.min_price,
-            max_price=config.MAX_PRICE if self.max_price is None else self.max_price,
             compare_snapshot=(self.compare_snapshot or config.COMPARE_SNAPSHOT) if self.compares
             else None)
 

@@ -98,8 +98,12 @@ class S3Store:
         return self._call("get_object", key)["Body"].read()
 
     def list(self, prefix: str) -> list[str]:
-        response = self._call("list_objects_v2", None, Prefix=self._key(prefix.rstrip("/") + "/"),
-                              Delimiter="/")
+        """The folders under `prefix` ("" for the store's root); needs s3:ListBucket, which the
+        function's role grants for the model prefix only."""
+        folder = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        response = self._call("list_objects_v2", None,
+                              Prefix=self._key(folder) if folder else
+                              (f"{self.prefix}/" if self.prefix else ""), Delimiter="/")
         return sorted(p["Prefix"].rstrip("/").rsplit("/", 1)[-1]
                       for p in response.get("CommonPrefixes", []))
 
@@ -197,6 +201,20 @@ def read_metadata(store: Store, version: str, name: str) -> dict:
         raise RegistryError(f"{store.url}/{name}/{version}/{METADATA} describes version "
                             f"{metadata.get('version')!r}, not {version!r}")
     return metadata
+
+
+def published(store: Store) -> dict[str, spec.ModelSpec]:
+    """Every model name in the store with a latest.json, by name, with its spec."""
+    found = {}
+    for name in store.list(""):
+        model = spec.parse_name(name)
+        if model is not None:
+            try:
+                latest_version(store, name)
+            except ModelNotFound:
+                continue
+            found[name] = model
+    return found
 
 
 def list_versions(store: Store, name: str) -> list[dict]:

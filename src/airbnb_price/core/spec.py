@@ -6,7 +6,8 @@ Inside Airbnb file it trains on, the request contract the endpoint validates aga
 from the feature set's inputs by `airbnb_price.serve.contract`), its example request
 (`lambda/events/bodies/<name>.json`), the version pin the function reads (by name, from
 $AIRBNB_MODEL_VERSIONS) and the CLI's choices. Adding a variant is one entry in
-`features.FEATURE_SETS` (or one city in `config.CITIES`) plus its example request.
+`features.FEATURE_SETS` plus its example request; a city is one entry in core/cities.json (or
+its own listings file).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airbnb_price.core import config, features
+from airbnb_price.core import cities, config, features
 from airbnb_price.core.features import FeatureSet
 
 #: The registry name's stem; the summary model of a city is `<city>-price`.
@@ -56,7 +57,7 @@ class ModelSpec:
 
 #: Every model variant the project can train and serve.
 SPECS: dict[str, ModelSpec] = {
-    spec.name: spec for spec in (ModelSpec(city, feature_set) for city in config.CITIES
+    spec.name: spec for spec in (ModelSpec(city, feature_set) for city in cities.CATALOGUE
                                  for feature_set in features.FEATURE_SETS.values())
 }
 #: Feature set names, for the CLI's choices and the notebooks' parameter docs.
@@ -64,13 +65,26 @@ FEATURE_SET_NAMES = tuple(features.FEATURE_SETS)
 
 
 def get(city: str = config.DEFAULT_CITY, feature_set: str = "summary") -> ModelSpec:
-    """The spec of a city and feature set; SpecError names the known ones."""
+    """The spec of a city (any city slug: the catalogue's, or one trained from its own file)
+    and feature set; SpecError names the known feature sets."""
     if feature_set not in features.FEATURE_SETS:
         raise SpecError(f"unknown feature_set {feature_set!r}; one of: "
                         f"{', '.join(FEATURE_SET_NAMES)}")
-    if city not in config.CITIES:
-        raise SpecError(f"unknown city {city!r}; known: {', '.join(sorted(config.CITIES))}")
+    try:
+        cities.check_slug(city)
+    except cities.CityError as exc:
+        raise SpecError(str(exc)) from None
     return ModelSpec(city, features.FEATURE_SETS[feature_set])
+
+
+def parse_name(name: str) -> ModelSpec | None:
+    """The spec a registry name is for (`<city>-price[-<set>]`), or None for another name."""
+    for feature_set in features.FEATURE_SETS.values():
+        suffix = "" if feature_set.extends is None else f"-{feature_set.name}"
+        city = name.removesuffix(f"-{NAME_STEM}{suffix}")
+        if city != name and cities.SLUG.match(city):
+            return ModelSpec(city, feature_set)
+    return None
 
 
 def of_metadata(metadata: Mapping[str, Any]) -> ModelSpec:

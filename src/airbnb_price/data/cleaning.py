@@ -4,11 +4,60 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
 
-from airbnb_price.core import config
+from airbnb_price.core import cities, config
+from airbnb_price.data.listings import INVALID
+
+#: Columns Inside Airbnb computes from price and bookings (newer detailed files): a model
+#: that read them would be reading the answer.
+COMPUTED_FROM_PRICE = ("estimated_occupancy_l365d", "estimated_revenue_l365d")
+#: The default city's window (the article's [25, 500) euros), for callers that name none.
+DEFAULT_WINDOW = cities.lookup(config.DEFAULT_CITY).price_window
+#: Percentiles of a city's prices that bound its derived window.
+WINDOW_QUANTILES = (0.01, 0.99)
+
+
+def _round_out(value: float, up: bool) -> float:
+    """`value` rounded to two significant figures, away from the window's inside."""
+    if value <= 0:
+        return 0.0
+    scale = 10 ** (math.floor(math.log10(value)) - 1)
+    return float((math.ceil if up else math.floor)(value / scale) * scale)
+
+
+def price_window(prices: pd.Series, city: cities.City) -> tuple[float, float, str]:
+    """A city's price window [min, max) in its currency and where it comes from: the
+    catalogue's when it has one (Amsterdam: the article's [25, 500)), else the 1st and 99th
+    percentiles of the file's positive prices rounded outwards to two significant figures,
+    which drops placeholders (0, 1, 99999) and the luxury tail in any currency."""
+    if city.price_window:
+        return (*map(float, city.price_window), "catalogue")
+    positive = prices[prices > 0].dropna()
+    if positive.empty:
+        raise ValueError(f"{city.name}: no listing has a price: nothing to model")
+    low, high = (float(positive.quantile(q)) for q in WINDOW_QUANTILES)
+    low = _round_out(low, up=False)
+    return (low, max(_round_out(high, up=True), low + 1),
+            "1st-99th percentile of the file's prices")
+
+
+def drop_invalid_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a blank, non-numeric or out-of-range value the model needs (validation gave
+    each its reason); a file with more than a few is refused when it is read."""
+    if INVALID not in frame:
+        return frame
+    return frame[frame[INVALID].isna()].drop(columns=INVALID)
+
+
+def drop_computed_columns(frame: pd.DataFrame,
+                          columns: tuple[str, ...] = COMPUTED_FROM_PRICE) -> pd.DataFrame:
+    """Inside Airbnb's occupancy and revenue estimates are computed from the price: never
+    model inputs."""
+    return frame.drop(columns=[c for c in columns if c in frame.columns])
 
 
 def drop_review_columns(frame: pd.DataFrame,
@@ -22,8 +71,8 @@ def drop_missing_price(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame[config.TARGET].notna()]
 
 
-def drop_price_outliers(frame: pd.DataFrame, min_price: float = config.MIN_PRICE,
-                        max_price: float = config.MAX_PRICE) -> pd.DataFrame:
+def drop_price_outliers(frame: pd.DataFrame, min_price: float = DEFAULT_WINDOW[0],
+                        max_price: float = DEFAULT_WINDOW[1]) -> pd.DataFrame:
     """Keep prices in [min_price, max_price): placeholders (0, 1, 9999) and luxury outliers out."""
     price = frame[config.TARGET]
     return frame[(price >= min_price) & (price < max_price)]
@@ -31,17 +80,21 @@ def drop_price_outliers(frame: pd.DataFrame, min_price: float = config.MIN_PRICE
 
 Rule = Callable[..., pd.DataFrame]
 RULES: dict[str, Rule] = {
+    "drop_invalid_rows": drop_invalid_rows,
+    "drop_computed_columns": drop_computed_columns,
     "drop_review_columns": drop_review_columns,
     "drop_missing_price": drop_missing_price,
     "drop_price_outliers": drop_price_outliers,
 }
 
 
-def default_rules(min_price: float = config.MIN_PRICE, max_price: float = config.MAX_PRICE,
+def default_rules(min_price: float = DEFAULT_WINDOW[0], max_price: float = DEFAULT_WINDOW[1],
                   drop_reviews: bool = True) -> list[tuple[str, dict]]:
     """The cleaning a feature set gets; `drop_reviews=False` only for one that reads review
     history (features.FeatureSet.uses_reviews)."""
     return [
+        ("drop_invalid_rows", {}),
+        ("drop_computed_columns", {}),
         *([("drop_review_columns", {})] if drop_reviews else []),
         ("drop_missing_price", {}),
         ("drop_price_outliers", {"min_price": min_price, "max_price": max_price}),

@@ -48,6 +48,9 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "calculated_host_listings_count": (0, 100_000),
 }
 TEXT_COLUMNS = ("neighbourhood", "room_type")
+#: The column `validate` gives each invalid row's reason in (None: valid); the
+#: `drop_invalid_rows` cleaning rule removes those rows and the column.
+INVALID = "_invalid"
 REQUIRED_COLUMNS = ("id", "name", *TEXT_COLUMNS, *NUMERIC_COLUMNS, config.TARGET)
 
 
@@ -63,6 +66,12 @@ class Listings:
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The file's rows and columns as typed, without the validation column (what the
+        EDA shows; the invalid rows are still there, for the cleaning report to count)."""
+        return self.frame.drop(columns=INVALID)
 
     def provenance(self) -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "rows": self.rows,
@@ -108,11 +117,27 @@ def read_listings(path: Path) -> pd.DataFrame:
         raise SchemaError(f"{path}: not a readable CSV (truncated or corrupt?): {exc}") from exc
 
 
-def validate(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, Layout]:
+@dataclass(frozen=True)
+class Problem:
+    """Rows of one column that failed a check, and what was wrong with them."""
+
+    column: str
+    rows: pd.Series  # boolean, aligned with the frame
+    what: str
+
+    def describe(self, total: int) -> str:
+        count = int(self.rows.sum())
+        return f"column {self.column!r}: {count} rows {self.what} ({count / total:.1%})"
+
+
+def validate(raw: pd.DataFrame, path: Path,
+             max_invalid_share: float = config.MAX_INVALID_SHARE) -> tuple[pd.DataFrame, Layout]:
     """Check columns, types and ranges; return the typed, canonically named table.
 
-    Blank prices are allowed here (recent files have them) and removed by the
-    `drop_missing_price` rule; a price that is present but not a number is an error.
+    Rows with a blank, non-numeric or out-of-range value where the model needs one get a
+    reason in the INVALID column, which the `drop_invalid_rows` cleaning rule removes and
+    counts; the file is refused when more than `max_invalid_share` of its rows are invalid.
+    Blank prices are allowed here (recent files have them; `drop_missing_price` removes them).
     """
     layout = detect_layout(list(raw.columns), path)
     frame = raw.rename(columns=dict(layout.renames))
@@ -121,28 +146,38 @@ def validate(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, Layout]:
         raise SchemaError(f"{path}: missing required columns: {', '.join(missing)}")
     if frame.empty:
         raise SchemaError(f"{path}: has a header but no rows")
-    problems: list[str] = []
-    for column in TEXT_COLUMNS:
-        blank = int(frame[column].isna().sum())
-        if blank:
-            problems.append(f"column {column!r}: {blank} rows are blank")
+    problems = [Problem(c, frame[c].isna(), "are blank") for c in TEXT_COLUMNS]
     price = parse_price(frame[config.TARGET])
-    problems.extend(unparsed(config.TARGET, frame[config.TARGET], price, "a number"))
+    problems.append(unparsed(config.TARGET, frame[config.TARGET], price, "a number"))
     frame[config.TARGET] = price
     for column, (low, high) in NUMERIC_COLUMNS.items():
         values = pd.to_numeric(frame[column], errors="coerce")
-        not_numeric = int(values.isna().sum())
-        out_of_range = int(((values < low) | (values > high)).sum())
-        if not_numeric:
-            problems.append(f"column {column!r}: {not_numeric} rows are blank or not a number")
-        if out_of_range:
-            problems.append(f"column {column!r}: {out_of_range} rows outside [{low}, {high}]")
+        problems.append(Problem(column, values.isna(), "are blank or not a number"))
+        problems.append(Problem(column, (values < low) | (values > high),
+                                f"outside [{low}, {high}]"))
         frame[column] = values
     if layout.name == "detailed":
         problems.extend(type_detailed(frame))
-    if problems:
-        raise SchemaError(f"{path}: " + "; ".join(problems))
-    return frame, layout
+    return mark_invalid(frame, [p for p in problems if p.rows.any()], path,
+                        max_invalid_share), layout
+
+
+def mark_invalid(frame: pd.DataFrame, problems: list[Problem], path: Path,
+                 max_invalid_share: float) -> pd.DataFrame:
+    """Give each invalid row its reason in INVALID; SchemaError naming every column, count
+    and share when the invalid rows are more than `max_invalid_share` of the file."""
+    total = len(frame)
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    for problem in reversed(problems):  # the first problem of a row names it
+        reasons[problem.rows] = f"{problem.column} {problem.what}"
+    invalid = int(reasons.notna().sum())
+    if invalid > max_invalid_share * total:
+        raise SchemaError(
+            f"{path}: " + "; ".join(p.describe(total) for p in problems)
+            + f"; {invalid} of {total} rows ({invalid / total:.1%}) are invalid, more than the "
+            f"{max_invalid_share:.0%} a file may have (max_invalid_share)")
+    frame[INVALID] = reasons
+    return frame
 
 
 #: The detailed layout's host-known columns and how each is written in the file. Blank is
@@ -167,17 +202,15 @@ def parse_bathrooms(text: object) -> tuple[float, float]:
     return number, float("shared" in lowered)
 
 
-def unparsed(column: str, raw: pd.Series, parsed: pd.Series, what: str = "valid") -> list[str]:
-    """The problem (as a one-item list) when values present in `raw` did not parse: how many
-    rows, and the first one as an example; [] when all parsed."""
+def unparsed(column: str, raw: pd.Series, parsed: pd.Series, what: str = "valid") -> Problem:
+    """The rows whose value is present in `raw` but did not parse, with the first as an
+    example."""
     failed = parsed.isna() & raw.notna()
-    if not failed.any():
-        return []
-    example = raw[failed].iloc[0]
-    return [f"column {column!r}: {int(failed.sum())} rows are not {what} (e.g. {example!r})"]
+    example = f" (e.g. {raw[failed].iloc[0]!r})" if failed.any() else ""
+    return Problem(column, failed, f"are not {what}{example}")
 
 
-def type_detailed(frame: pd.DataFrame) -> list[str]:
+def type_detailed(frame: pd.DataFrame) -> list[Problem]:
     """Type the detailed layout's extra columns in place; the problems found, by column.
 
     Older detailed files lack some of these columns; that is not an error here (the summary
@@ -194,7 +227,7 @@ def type_detailed(frame: pd.DataFrame) -> list[str]:
             values = raw.map({"t": 1.0, "f": 0.0})
         else:
             values = pd.to_numeric(raw.str.rstrip("%"), errors="coerce")
-        problems.extend(unparsed(column, raw, values))
+        problems.append(unparsed(column, raw, values))
         frame[column] = values
     if "bathrooms_text" in frame:
         baths = [parse_bathrooms(t) for t in frame["bathrooms_text"]]
@@ -203,8 +236,9 @@ def type_detailed(frame: pd.DataFrame) -> list[str]:
     return problems
 
 
-def load_listings(source: Source | str | os.PathLike) -> Listings:
+def load_listings(source: Source | str | os.PathLike,
+                  max_invalid_share: float = config.MAX_INVALID_SHARE) -> Listings:
     """Read, validate and checksum a listings file."""
     path = source.path if isinstance(source, Source) else Path(source)
-    frame, layout = validate(read_listings(path), path)
+    frame, layout = validate(read_listings(path), path, max_invalid_share)
     return Listings(frame=frame, path=path, sha256=sha256_of(path), layout=layout.name)

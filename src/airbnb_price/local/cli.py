@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from airbnb_price.core import config, spec
+from airbnb_price.core import cities, config, spec
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -18,7 +18,8 @@ def _run(args: argparse.Namespace) -> int:
     from airbnb_price.local import runner
 
     params = RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
-                       feature_set=args.feature_set, smoke=args.smoke, min_price=args.min_price,
+                       feature_set=args.feature_set, data_folder=args.data_folder,
+                       currency=args.currency, smoke=args.smoke, min_price=args.min_price,
                        max_price=args.max_price, compare_listings=args.compare_listings,
                        compare_snapshot=args.compare_snapshot)
     notebooks = tuple(args.notebooks) if args.notebooks else runner.notebooks_for(params)
@@ -40,7 +41,12 @@ def _model(args: argparse.Namespace) -> int:
         registry.promote(store, args.version, args.name)
         print(f"latest -> {args.version} ({store.url}/{args.name})")
     else:
-        for entry in registry.list_versions(store, args.name):
+        versions = registry.list_versions(store, args.name)
+        if not versions:
+            others = ", ".join(registry.published(store)) or "none"
+            print(f"no model {args.name!r} is published in {store.url} (published there: "
+                  f"{others})")
+        for entry in versions:
             mae = entry["metrics"].get("holdout", {}).get("mae", "?")
             print(f"{'*' if entry['latest'] else ' '} {entry['version']}  hold-out MAE {mae}")
     return 0
@@ -108,21 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute the numbered notebooks into a new runs/<id>/")
     run.add_argument("--listings", help=f"listings CSV path or URL (default: ${config.LISTINGS_ENV},"
                      " then the cache, then a download from Inside Airbnb)")
-    run.add_argument("--city", default=None, choices=sorted(config.CITIES),
-                     help=f"default: {config.DEFAULT_CITY}")
-    run.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: "
-                     f"summary file {config.SUMMARY_FILE.default_snapshot}, detailed file "
-                     f"{config.DETAILED_FILE.default_snapshot})")
+    run.add_argument("--city", default=None,
+                     help=f"Inside Airbnb city slug, e.g. victoria (default {config.DEFAULT_CITY});"
+                     f" one of the {len(cities.CATALOGUE)} in core/cities.json, or any city whose "
+                     "listings file you give")
+    run.add_argument("--currency", default=None, help="ISO 4217 code of a city outside the "
+                     "catalogue (default: the catalogue's; else recorded as unknown)")
+    run.add_argument("--data-folder", default=None, help="a folder laid out <city>/<snapshot>/"
+                     f"<file> like Inside Airbnb's site (default: ${config.DATA_FOLDER_ENV})")
+    run.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: the data "
+                     "folder's newest, else the catalogue's default, e.g. amsterdam 2021-07-04)")
     run.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
                      help="summary: any listings file; detailed: the detailed file's host facts, "
                           "amenities and description (default source: "
                           f"${config.DETAILED_LISTINGS_ENV}); existing: detailed plus the "
                           "review history, for re-pricing a live listing (default: summary)")
     run.add_argument("--smoke", action="store_true", help="small, fast parameter set")
-    run.add_argument("--min-price", type=float, default=None,
-                     help=f"lowest price kept (default {config.MIN_PRICE:g})")
-    run.add_argument("--max-price", type=float, default=None,
-                     help=f"prices from here up are dropped (default {config.MAX_PRICE:g})")
+    run.add_argument("--min-price", type=float, default=None, help="lowest price kept, in the "
+                     "city's currency (default: the catalogue's window, else the 1st "
+                     "percentile of the file's prices)")
+    run.add_argument("--max-price", type=float, default=None, help="prices from here up are "
+                     "dropped (default: the catalogue's window, else the 99th percentile)")
     run.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
     run.add_argument("--notebooks", nargs="+", help="subset of notebooks, in order")
     run.add_argument("--compare-listings", help="a second snapshot's listings (path or URL): adds "
@@ -172,11 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; known errors become one clear line on stderr, never a traceback."""
+    from airbnb_price.core.cities import CityError
     from airbnb_price.core.registry import RegistryError
     from airbnb_price.core.spec import SpecError
     from airbnb_price.data.errors import DataError
     from airbnb_price.local.deploy import DeployError
     from airbnb_price.local.runner import RunFailed
+    from airbnb_price.train.modeling import TooSmall
 
     args = build_parser().parse_args(argv)
     try:
@@ -187,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"airbnb-price: registry error: {exc}", file=sys.stderr)
         return 2
-    except (DeployError, FileNotFoundError, SpecError) as exc:
+    except (DeployError, FileNotFoundError, SpecError, CityError, TooSmall) as exc:
         print(f"airbnb-price: {exc}", file=sys.stderr)
         return 2
     except RunFailed as exc:

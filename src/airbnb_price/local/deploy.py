@@ -151,6 +151,17 @@ def _spec(model_dir: Path) -> ModelSpec:
     return spec.of_metadata(registry.run_metadata(model_dir))
 
 
+def example_for(model_dir: Path) -> dict:
+    """The request a deploy sends: the model's run's own example (notebook 02's typical
+    listing of the city), else (a run made before runs had one) its spec's example body."""
+    from airbnb_price.local import runfolder
+
+    run = Path(model_dir).parent
+    if (run / runfolder.EXAMPLE).is_file():
+        return runfolder.example(run)
+    return _spec(model_dir).example()
+
+
 def publish_model(model_dir: Path, bucket: str, prefix: str = config.MODEL_PREFIX) -> str:
     """Publish a run's model to s3://bucket/prefix (the endpoint's store); returns the version."""
     return registry.publish(registry.open_store(f"s3://{bucket}/{prefix}"), model_dir)
@@ -158,7 +169,7 @@ def publish_model(model_dir: Path, bucket: str, prefix: str = config.MODEL_PREFI
 
 def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) -> dict:
     """The deploy's steps without AWS: lint the Dockerfile, package and lint the stack,
-    publish to S3 on moto, serve the handler locally and call it with the example listing."""
+    publish to S3 on moto, serve the handler locally and call it with the run's example."""
     from airbnb_price.local import httpapi, moto
 
     lint_dockerfile()
@@ -169,7 +180,7 @@ def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) 
     with moto.moto_s3(bucket), contextlib.redirect_stdout(io.StringIO()):
         version = publish_model(model_dir, bucket)
         with httpapi.local_endpoint(f"s3://{bucket}/{config.MODEL_PREFIX}") as url:
-            status, body = call(url, _spec(model_dir).example())
+            status, body = call(url, example_for(model_dir))
     return {"mode": "dry run (moto S3 + local endpoint)", "model_version": version,
             "template": str(template), "iam": iam_statements(template), "url": url,
             "status": status, "response": body}
@@ -182,6 +193,6 @@ def real_run(model_dir: Path, stage: str, bucket: str | None = None,
     version = model_version or publish_model(model_dir, bucket)
     model = _spec(model_dir)
     url = deploy(stage, bucket, model, region, model_version)
-    status, body = call(url, model.example())
+    status, body = call(url, example_for(model_dir))
     return {"mode": f"deployed to AWS ({stage}, {region})", "model_version": version,
             "url": url, "status": status, "response": body}

@@ -21,13 +21,14 @@ from airbnb_price.core.files import write_json
 
 FEATURES = "features.parquet"
 CLEANING = "cleaning.json"
+EXAMPLE = "example.json"
 MODEL_DIR = "model"
 #: The outputs each notebook's downstream steps read, by the notebook that writes them.
-MADE_BY = {FEATURES: "02_features", CLEANING: "02_features",
+MADE_BY = {FEATURES: "02_features", CLEANING: "02_features", EXAMPLE: "02_features",
            f"{MODEL_DIR}/lean.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl"}
 #: What each notebook needs from earlier steps (the run folder's contract).
 NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/lean.pkl", FEATURES),
-         "05_deploy": (f"{MODEL_DIR}/metadata.json",)}
+         "05_deploy": (f"{MODEL_DIR}/metadata.json", EXAMPLE)}
 INTERACTIVE = "-interactive"
 
 
@@ -79,11 +80,19 @@ def require(run_dir: Path, *outputs: str) -> None:
                                   f"(it writes {output} into the run folder)")
 
 
-def write_features(run_dir: Path, table: pd.DataFrame, record: dict) -> None:
-    """Notebook 02's outputs: the feature table and its record (parameters, model spec,
-    data provenance, cleaning rules), written for 03 and 04 to read."""
+def write_features(run_dir: Path, table: pd.DataFrame, record: dict, example: dict) -> None:
+    """Notebook 02's outputs: the feature table, its record (parameters, model spec, city,
+    price window, data provenance, cleaning rules) and the run's example request, written for
+    03, 04 and 05 to read."""
     table.to_parquet(Path(run_dir) / FEATURES, index=False)
     write_json(Path(run_dir) / CLEANING, record)
+    write_json(Path(run_dir) / EXAMPLE, example)
+
+
+def example(run_dir: Path) -> dict:
+    """The run's example request (notebook 02's typical listing of the city)."""
+    require(run_dir, EXAMPLE)
+    return json.loads((Path(run_dir) / EXAMPLE).read_text())
 
 
 def read_features(run_dir: Path) -> tuple[pd.DataFrame, dict]:

@@ -20,9 +20,11 @@ from airbnb_price.core.files import write_json
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
 from airbnb_price.data.errors import SchemaError
-from airbnb_price.data.listings import Listings, load_listings
-from airbnb_price.data.sources import Source, resolve_source
+from airbnb_price.data.listings import load_listings
+from airbnb_price.data.sources import resolve_source
+from airbnb_price.data.tables import RunData
 from airbnb_price.local import reports, runfolder
+from airbnb_price.train import modeling
 
 #: The numbered notebooks a full run executes, in order.
 NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb",
@@ -64,23 +66,24 @@ def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str
     return versions
 
 
-def check_data(params: RunParams) -> tuple[RunParams, Source, Listings]:
-    """Resolve and validate the run's data before any notebook starts, so a bad file fails
-    fast with a named DataError and no half-made run; returns the parameters with the files
-    resolved to paths."""
-    params = params.resolved()
-    source, listings = tables.load_for(params)
+def check_data(params: RunParams) -> RunData:
+    """Resolve and validate the run's data before any notebook starts, so a bad file (a
+    DataError) or a city too small to model (TooSmall) fails fast with no half-made run; the
+    result's parameters have the file, snapshot, currency and price window filled in for
+    every notebook."""
+    run = tables.load_run(params)
     try:
-        features.check_inputs(listings.frame, params.spec.feature_set)
+        features.check_inputs(run.listings.frame, run.params.spec.feature_set)
     except ValueError as exc:
-        raise SchemaError(f"{source.path} ({listings.layout} layout): {exc}") from exc
-    params = replace(params, listings=str(source.path))
-    if params.compares:
-        other = resolve_source(params.compare_listings, params.city, params.compare_snapshot,
+        raise SchemaError(f"{run.source.path} ({run.listings.layout} layout): {exc}") from exc
+    modeling.fold_count(len(tables.prepare(run.params).table), config.sizes(False)["folds"])
+    if run.params.compares:
+        other = resolve_source(run.params.compare_listings, run.params.city,
+                               run.params.compare_snapshot, data_folder=run.params.data_folder,
                                env_var=config.COMPARE_LISTINGS_ENV)
         load_listings(other)
-        params = replace(params, compare_listings=str(other.path))
-    return params, source, listings
+        run = replace(run, params=replace(run.params, compare_listings=str(other.path)))
+    return run
 
 
 def _failure(exc: Exception) -> dict:
@@ -118,14 +121,14 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
 
     Raises `RunFailed` when a notebook raises (the run folder and run.json stay, marked).
     """
-    params, source, listings = check_data(params)
+    data = check_data(params)
+    params = data.params
     run_dir = runfolder.new_run_dir(runs_dir)
     (run_dir / "reports").mkdir()
     record = {
         "run_id": run_dir.name, "status": "running",
         "started": dt.datetime.now(dt.UTC).isoformat(),
-        "parameters": params.as_dict(), "model": params.spec.name,
-        "data": listings.provenance() | {"origin": source.origin, "url": source.url},
+        "parameters": params.as_dict(), "model": params.spec.name, **data.record(),
         "packages": package_versions(),
         "notebooks": [{"name": nb, "status": "pending"} for nb in notebooks],
     }

@@ -7,6 +7,7 @@ scikit-learn and LightGBM only (never PyCaret or pandas).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,27 @@ import numpy as np
 FILE = "lean.pkl"
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+@dataclass
+class Lookup:
+    """One categorical column's encoding tabulated from the fitted encoder (one-hot, ordinal,
+    target encoding alike): its output values per level seen in training, for a level it
+    never saw and for a missing value, exactly as the encoder computes them."""
+
+    column: int
+    names: list[str]
+    table: dict[Any, np.ndarray]
+    unseen: np.ndarray
+    missing: np.ndarray
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        return np.vstack([self.missing if _missing(v) else self.table.get(v, self.unseen)
+                          for v in values])
+
+
 @dataclass
 class Step:
     """One compiled step: transform the `include` columns, then gather the output columns.
@@ -27,13 +49,14 @@ class Step:
     """
 
     name: str
-    kind: str  # "sklearn" | "rare" | "onehot" | "select"
+    kind: str  # "sklearn" | "rare" | "lookup" | "select" ("onehot": artifacts before 0.2)
     include: np.ndarray
     gather: np.ndarray
     columns: list[str]
     transformer: Any = None
     rare: dict[int, tuple[frozenset, str]] = field(default_factory=dict)
     onehot: list[tuple[int, dict[Any, np.ndarray], int]] = field(default_factory=list)
+    lookup: list[Lookup] = field(default_factory=list)
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         if self.kind == "select":
@@ -43,7 +66,9 @@ class Step:
             for col, (levels, value) in self.rare.items():
                 X[:, col] = [value if v in levels else v for v in X[:, col]]
             return X[:, self.gather]
-        if self.kind == "onehot":
+        if self.kind == "lookup":
+            new = np.hstack([entry.encode(X[:, entry.column]) for entry in self.lookup])
+        elif self.kind == "onehot":  # compiled before lookups existed (legacy pickles)
             new = np.hstack([self._encode(X[:, col], table, width)
                              for col, table, width in self.onehot])
         else:

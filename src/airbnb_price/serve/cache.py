@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from airbnb_price.core import config, geo, registry, spec
+from airbnb_price.core import config, features, geo, registry, spec
 from airbnb_price.core.spec import ModelSpec
 
 
@@ -90,37 +91,83 @@ class ModelCache:
                 "error": self.last_error}
 
 
+class UnknownCity(LookupError):
+    """A request for a city no model is published for (422, naming the published cities)."""
+
+    def __init__(self, city: str, available: list[str]):
+        super().__init__(f"no model is published for city {city!r}; available: "
+                         f"{', '.join(available) or 'none'}")
+        self.city, self.available = city, available
+
+
 @dataclass
 class Models:
-    """Every spec's cache entry for one store, created on first use."""
+    """The models of one store, each loaded on its first request and kept in a cache bounded
+    by count (least recently used out first): a deployment serves every published city
+    without holding all of them. `max_models` comes from $AIRBNB_MAX_MODELS."""
 
     store_url: str | None = None
     pins: dict[str, str] = field(default_factory=dict)
-    caches: dict[str, ModelCache] = field(default_factory=dict)
+    max_models: int = config.MAX_CACHED_MODELS
+    #: The city of a request that names none ($AIRBNB_DEFAULT_CITY).
+    default_city: str = config.DEFAULT_CITY
+    caches: OrderedDict[str, ModelCache] = field(default_factory=OrderedDict)
 
     @classmethod
     def from_env(cls) -> Models:
         return cls(os.environ.get(config.MODEL_STORE_ENV),
-                   spec.pinned_versions(os.environ.get(config.MODEL_VERSIONS_ENV)))
+                   spec.pinned_versions(os.environ.get(config.MODEL_VERSIONS_ENV)),
+                   int(os.environ.get(config.MAX_MODELS_ENV) or config.MAX_CACHED_MODELS),
+                   os.environ.get(config.DEFAULT_CITY_ENV) or config.DEFAULT_CITY)
 
     def __getitem__(self, model: ModelSpec) -> ModelCache:
-        if model.name not in self.caches:
+        if model.name in self.caches:
+            self.caches.move_to_end(model.name)
+        else:
             self.caches[model.name] = ModelCache(model, self.store_url, self.pins.get(model.name))
+            while len(self.caches) > self.max_models:
+                self.caches.popitem(last=False)
         return self.caches[model.name]
+
+    def get(self, model: ModelSpec) -> ModelCache:
+        """The loaded cache entry of `model`; UnknownCity when the store has models of other
+        cities but none of this one, ModelUnavailable (503) when this one cannot be loaded
+        (an empty store included: the service is not ready, the request may be fine)."""
+        entry = self[model]
+        try:
+            entry.get()
+        except ModelUnavailable:
+            available = self.cities()
+            if available and model.city not in available:
+                raise UnknownCity(model.city, available) from None
+            raise
+        return entry
+
+    def cities(self) -> list[str] | None:
+        """The cities with a published model (None when the store cannot be listed)."""
+        if not self.store_url:
+            return None
+        try:
+            published = registry.published(registry.open_store(self.store_url))
+        except registry.RegistryError:
+            return None
+        return sorted({model.city for model in published.values()})
 
     def health(self) -> dict:
         """/health: the default city's summary model at the top level (status "ok" when any
-        model is loaded), and every feature set's report under "models"."""
+        model is loaded), the default city's models by feature set under "models", and the
+        cities loaded in this container and published in the store."""
         reports = {}
-        for model in spec.SPECS.values():
-            if model.city != config.DEFAULT_CITY:
-                continue
-            cache = self[model]
+        for feature_set in features.FEATURE_SETS:
+            entry = self[spec.get(self.default_city, feature_set)]
             try:
-                cache.get()
+                entry.get()
             except ModelUnavailable:
                 pass  # reported below
-            reports[model.feature_set.name] = cache.health()
-        default = spec.get().feature_set.name
-        ok = any(r["status"] == "ok" for r in reports.values())
-        return reports[default] | {"status": "ok" if ok else "unavailable", "models": reports}
+            reports[feature_set] = entry.health()
+        ok = any(entry.loaded is not None for entry in self.caches.values())
+        loaded = sorted({e.spec.city for e in self.caches.values() if e.loaded is not None})
+        return reports[features.SUMMARY.name] | {
+            "status": "ok" if ok else "unavailable", "models": reports,
+            "cities": {"loaded": loaded, "available": self.cities(),
+                       "cache": {"models": len(self.caches), "max_models": self.max_models}}}

@@ -67,9 +67,14 @@ BOXED = ("latitude", "longitude")
 
 class ListingBase(BaseModel):
     """Checks every contract shares: no unknown fields, strings stripped, categorical levels
-    the model saw in training, coordinates inside its training box."""
+    the model saw in training, coordinates inside its training box; and the optional `city`
+    every request may name."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    city: str | None = Field(None, max_length=100, description="the city's slug, e.g. "
+                             "'victoria' (default: the deployment's default city); picks the "
+                             "model, not a model input")
 
     @field_validator("*")
     @classmethod

@@ -56,7 +56,8 @@ def euro_contributions(model: LeanModel, contributions: np.ndarray,
 
 
 def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
-    """For each row: price, base price and the `top` largest euro contributions."""
+    """For each row: price, base price and the `top` largest contributions, in the model's
+    currency."""
     X = model.transform(table)
     raw, base = raw_contributions(model, X)
     euros, base_eur = euro_contributions(model, raw, base)
@@ -65,8 +66,8 @@ def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
     result = []
     for i in range(len(X)):
         idx = np.argsort(-np.abs(euros[i]))[:top]
-        result.append({"price_eur": round(float(prices[i]), 2),
-                       "base_eur": round(float(base_eur[i]), 2),
-                       "contributions": [{"feature": names[j], "eur": round(float(euros[i, j]), 2)}
+        result.append({"price": round(float(prices[i]), 2),
+                       "base": round(float(base_eur[i]), 2),
+                       "contributions": [{"feature": names[j], "value": round(float(euros[i, j]), 2)}
                                          for j in idx]})
     return result

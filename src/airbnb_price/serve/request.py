@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from airbnb_price.core import geo, spec
 from airbnb_price.core.features import FeatureSet
+from airbnb_price.core.spec import ModelSpec
 from airbnb_price.serve.contract import ListingBase, contract
 
 #: Largest batch one request may carry.
@@ -32,6 +33,26 @@ def _kind(item: Any) -> FeatureSet:
     """The feature set one request item is for (non-objects get the base set: its contract
     then says what is wrong with them)."""
     return spec.feature_set_of(item.keys() if isinstance(item, dict) else ())
+
+
+def spec_of(payload: Any, default_city: str) -> ModelSpec:
+    """The model spec a request is for, decided once: its city (`city`, else the
+    deployment's default) and feature set (by the fields sent); a batch must be of one city
+    and one kind (422 naming each position otherwise)."""
+    items = payload if isinstance(payload, list) else [payload]
+    named = [item.get("city") if isinstance(item, dict) else None for item in items]
+    cities_sent = [c if c is not None else default_city for c in named]
+    if len(set(map(str, cities_sent))) > 1:
+        raise RequestError(422, "a batch must be listings of one city; this one mixes "
+                                + ", ".join(sorted(set(map(str, cities_sent)))), [
+            {"loc": [i, "city"], "type": "mixed_batch", "msg": f"a listing in {city!r}"}
+            for i, city in enumerate(cities_sent)])
+    city = cities_sent[0] if cities_sent else default_city
+    try:
+        return spec.get(city, feature_set_of(payload).name)
+    except spec.SpecError as exc:
+        raise RequestError(422, "invalid city", [{"loc": [0, "city"], "type": "city",
+                                                  "msg": str(exc)}]) from exc
 
 
 def feature_set_of(payload: Any) -> FeatureSet:

@@ -2,9 +2,10 @@
 
 Unpickling a PyCaret pipeline needs PyCaret and its dependency tree (~470 MB, ~1.3 s to load)
 and `predict_model` costs ~160 ms per row. `compile_pipeline` walks the fitted pipeline once,
-keeps the fitted scikit-learn transformers and the final estimator, and replaces PyCaret's own
-pieces (column wrappers, rare-level grouping, one-hot encoding, column selection) by plain
-arrays. Column order is traced from the pipeline itself, not re-derived, and the build refuses
+keeps the fitted scikit-learn transformers (imputers, scalers, transforms) and the final
+estimator, and replaces PyCaret's own pieces (column wrappers, rare-level grouping, column
+selection and renaming) and category_encoders' encoders (one-hot, ordinal, target encoding:
+tabulated per level from the fitted encoder) by plain arrays. Column order is traced from the pipeline itself, not re-derived, and the build refuses
 to return an artifact whose predictions differ from the pipeline's by more than a cent.
 
 The artifact's classes live in the serve layer, which the Lambda image ships; this module
@@ -14,12 +15,13 @@ The artifact's classes live in the serve layer, which the Lambda image ships; th
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from airbnb_price.serve.artifact import LeanModel, Step
+from airbnb_price.serve.artifact import LeanModel, Lookup, Step
 
 #: scikit-learn transformers kept as they are (fitted state only, applied to numpy arrays).
 SKLEARN_TRANSFORMERS = {
@@ -55,27 +57,54 @@ def _new_columns(inner: Any, include: list[str]) -> list[str]:
     return list(include)
 
 
-def _compile_step(name: str, wrapper: Any, before: list[str], after: list[str]) -> Step:
+#: A level no training row had, to tabulate what an encoder does with unseen levels.
+UNSEEN = "\x00unseen level"
+
+
+def _tabulate(inner: Any, frame: Any, include: list[str]) -> list[Lookup]:
+    """Every included column's encoding as a table, from the fitted encoder itself: each
+    level seen in `frame`, a missing value and an unseen level go through `inner.transform`
+    with the other columns held at one row, and the outputs that move are the column's."""
+    lookups = []
+    for col in include:
+        levels = list(frame[col].dropna().unique())
+        probe = frame[include].iloc[[0] * (len(levels) + 2)].reset_index(drop=True)
+        probe[col] = np.array([*levels, np.nan, UNSEEN], dtype=object)
+        out = inner.transform(probe)
+        own = [col] if list(out.columns) == include else [
+            c for c in out.columns if c not in include and out[c].nunique(dropna=False) > 1]
+        values = out[own].to_numpy(dtype=float)
+        lookups.append(Lookup(include.index(col), own,
+                              {level: values[i] for i, level in enumerate(levels)},
+                              unseen=values[-1], missing=values[-2]))
+    return lookups
+
+
+def _compile_step(name: str, wrapper: Any, frame: Any, after: list[str]) -> Step:
+    """One pipeline step as a Step; `frame` is the data the step receives (for tracing
+    columns and tabulating encoders)."""
+    before = [str(c) for c in frame.columns]
     inner = getattr(wrapper, "transformer", wrapper)
     kind_name = type(inner).__name__
     include = list(getattr(wrapper, "_include", None) or before)
     inc_idx = np.array([before.index(c) for c in include], dtype=int)
     if kind_name in SELECTORS:
         return Step(name, "select", inc_idx, np.array([before.index(c) for c in after]), after)
+    if kind_name == "CleanColumnNames":  # renames (the wrapper may reorder): trace by name
+        renamed = [re.sub(inner.match, "", c) for c in before]
+        return Step(name, "select", inc_idx, np.array([renamed.index(c) for c in after]), after)
     if kind_name == "RareCategoryGrouping":
         rare = {before.index(col): (frozenset(levels), inner.value)
                 for col, levels in inner.to_other_.items() if levels}
         return Step(name, "rare", inc_idx, np.array([before.index(c) for c in after]), after,
                     rare=rare)
     new = _new_columns(inner, include)
-    if kind_name == "OneHotEncoder" and type(inner).__module__.startswith("category_encoders"):
-        step = Step(name, "onehot", inc_idx, np.empty(0, dtype=int), after)
-        ordinal = {m["col"]: m["mapping"] for m in inner.ordinal_encoder.mapping}
-        for entry in inner.mapping:
-            col, frame = entry["col"], entry["mapping"]
-            table = {level: frame.loc[code].to_numpy(dtype=float)
-                     for level, code in ordinal[col].items() if code > 0}
-            step.onehot.append((before.index(col), table, frame.shape[1]))
+    if type(inner).__module__.startswith("category_encoders"):
+        lookups = _tabulate(inner, frame, include)
+        for entry in lookups:
+            entry.column = before.index(include[entry.column])
+        new = [n for entry in lookups for n in entry.names]
+        step = Step(name, "lookup", inc_idx, np.empty(0, dtype=int), after, lookup=lookups)
     elif kind_name in SKLEARN_TRANSFORMERS:
         step = Step(name, "sklearn", inc_idx, np.empty(0, dtype=int), after,
                     transformer=_bare(inner))
@@ -98,10 +127,9 @@ def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> Lea
         if name == "target_transformation":
             target = _bare(wrapper.transformer.estimator)
             continue
-        current = wrapper.transform(current)
-        after = [str(c) for c in current.columns]
-        steps.append(_compile_step(name, wrapper, columns, after))
-        columns = after
+        received, current = current, wrapper.transform(current)
+        columns = [str(c) for c in current.columns]
+        steps.append(_compile_step(name, wrapper, received, columns))
     lean = LeanModel(list(X.columns), steps, pipeline.steps[-1][1], target, columns,
                      metadata or {})
     check_equivalence(lean, pipeline, X)

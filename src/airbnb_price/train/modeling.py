@@ -82,12 +82,47 @@ def setup_experiment(table: pd.DataFrame, preset: str = "lean", folds: int = 5,
 
     limit_threads()
     quiet_lightgbm()
+    options = PRESETS[preset] | overrides
     exp = RegressionExperiment()
     exp.setup(table, target=TARGET, session_id=seed, fold=folds, fold_shuffle=True,
               train_size=train_size, test_data=test_data,
-              categorical_features=categorical_columns(table),
-              n_jobs=N_JOBS, verbose=False, html=False, **(PRESETS[preset] | overrides))
+              categorical_features=categorical_columns(table), n_jobs=N_JOBS, verbose=False,
+              html=False, **clean_names(options), **options)
     return exp
+
+
+#: setup() options that add a step after the categorical encoders, in PyCaret's order.
+AFTER_ENCODING = ("polynomial_features", "low_variance_threshold", "group_features",
+                  "remove_multicollinearity", "bin_numeric_features", "remove_outliers",
+                  "transformation", "normalize", "pca", "feature_selection")
+
+
+def clean_names(options: dict) -> dict:
+    """PyCaret's own CleanColumnNames right after the categorical encoders: one-hot columns
+    are named after the levels (`neighbourhood_Rockland, Fairfield`), and LightGBM (the model,
+    and the article preset's feature selection) refuses names with JSON's special
+    characters. PyCaret adds the step only when an *input* column name has them. The serving
+    compiler treats it as a renaming."""
+    from pycaret.internal.preprocess.transformers import CleanColumnNames
+
+    after = sum(1 for option in AFTER_ENCODING if options.get(option))
+    return {"custom_pipeline": [("clean_column_names", CleanColumnNames())],
+            "custom_pipeline_position": -1 - after}
+
+
+class TooSmall(ValueError):
+    """Too few listings to train and evaluate a model."""
+
+
+def fold_count(rows: int, folds: int, train_size: float = 0.8) -> int:
+    """The folds a table of `rows` listings can take: as asked, fewer when each fold would
+    hold under config.MIN_ROWS_PER_FOLD training rows (never under 2); TooSmall under
+    config.MIN_TRAINING_ROWS listings."""
+    if rows < config.MIN_TRAINING_ROWS:
+        raise TooSmall(f"{rows} listings after cleaning are too few to model (at least "
+                       f"{config.MIN_TRAINING_ROWS}): use a bigger snapshot or a wider price "
+                       "window (min_price, max_price)")
+    return max(2, min(folds, int(rows * train_size) // config.MIN_ROWS_PER_FOLD))
 
 
 def holdout_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
@@ -113,6 +148,18 @@ def baseline_lightgbm(X_train: pd.DataFrame, y_train: Any, seed: int = SEED):
 
 def baseline_predict(model: Any, X: pd.DataFrame) -> np.ndarray:
     return np.exp(model.predict(native_categoricals(X)))
+
+
+def naive_predict(train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
+    """The naive baseline: the median training price of the listing's neighbourhood and room
+    type, else of its room type, else of the city (what a host would guess from the map)."""
+    prices = train[TARGET]
+    by_both = prices.groupby([train["neighbourhood"], train["room_type"]]).median()
+    by_room = prices.groupby(train["room_type"]).median()
+    keys = pd.MultiIndex.from_arrays([X["neighbourhood"], X["room_type"]])
+    guess = pd.Series(by_both.reindex(keys).to_numpy(), index=X.index)
+    guess = guess.fillna(pd.Series(by_room.reindex(X["room_type"]).to_numpy(), index=X.index))
+    return guess.fillna(prices.median()).to_numpy(dtype=float)
 
 
 def native_categoricals(X: pd.DataFrame) -> pd.DataFrame:
@@ -185,11 +232,16 @@ def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -
     return [c for c in inputs if any(k == c or k.startswith(f"{c}_") for k in kept)]
 
 
-def settings(smoke: bool, folds: int | None = None, include: list[str] | None = None,
-             n_iter: int | None = None) -> dict:
-    """Experiment sizes (`config.SIZES`) with the notebook's explicit values on top."""
+def settings(smoke: bool, rows: int, folds: int | None = None,
+             include: list[str] | None = None, n_iter: int | None = None) -> dict:
+    """Experiment sizes (`config.SIZES`) with the notebook's explicit values on top, and the
+    folds a table of `rows` listings can take (`fold_count`; "folds_note" says when fewer)."""
     explicit = {"folds": folds, "include": include, "n_iter": n_iter}
-    return config.sizes(smoke) | {k: v for k, v in explicit.items() if v}
+    chosen = config.sizes(smoke) | {k: v for k, v in explicit.items() if v}
+    fitted = fold_count(rows, chosen["folds"])
+    note = (f"{fitted} folds instead of {chosen['folds']}: {rows} listings"
+            if fitted < chosen["folds"] else "")
+    return chosen | {"folds": fitted, "folds_note": note}
 
 
 def input_schema(table: pd.DataFrame) -> dict:
@@ -202,16 +254,18 @@ def input_schema(table: pd.DataFrame) -> dict:
 
 
 def model_metadata(table: pd.DataFrame, result: AutoMLResult, lean: Any, run_id: str,
-                   data_provenance: dict, preset: str, packages: dict,
-                   model: ModelSpec) -> dict:
+                   prepared: dict, preset: str, packages: dict, model: ModelSpec) -> dict:
     """metadata.json for the registry: enough to validate requests and audit the model. The
-    spec's fields (name, city, feature set) let the endpoint refuse a model of another spec."""
+    spec's fields (name, city, feature set) let the endpoint refuse a model of another spec;
+    the city's record (currency, centre) and price window come from notebook 02's record."""
     return {
         "run_id": run_id, "preset": preset, "best_model": result.best_id,
         "name": model.name, "city": model.city, "feature_set": model.feature_set.name,
+        "city_record": prepared["city"], "currency": prepared["city"]["currency"],
+        "price_window": prepared["price_window"],
         "estimator": type(lean.estimator).__name__,
         "metrics": {"holdout": result.holdout, "baseline_lightgbm": result.baseline},
-        "data": data_provenance, "training_rows": len(table),
+        "data": prepared["data"], "training_rows": len(table),
         "input_columns": lean.input_columns, "feature_names": lean.feature_names,
         "inputs": input_schema(table), "packages": packages,
     }
