@@ -69,6 +69,22 @@ def health() -> Response:
     return _json(200 if report["status"] == "ok" else 503, report)
 
 
+#: The API's routes and methods, for 405 answers (powertools reports both as not found).
+ROUTES = {"/predict": ("POST",), "/health": ("GET",)}
+
+
+@app.not_found
+def _not_found(exc: Exception) -> Response:
+    """404 for a path the API does not have, 405 (with Allow) for a method its path lacks."""
+    path, method = app.current_event.path, app.current_event.http_method
+    if path in ROUTES:
+        return Response(status_code=405, content_type=content_types.APPLICATION_JSON,
+                        headers={"Allow": ", ".join(ROUTES[path])},
+                        body={"error": f"{method} is not allowed on {path}; use "
+                                       f"{' or '.join(ROUTES[path])}"})
+    return _json(404, {"error": f"no route {path}; the API has {', '.join(ROUTES)}"})
+
+
 @app.exception_handler(request.RequestError)
 def _bad_request(exc: request.RequestError) -> Response:
     logger.info("rejected", extra={"status": exc.status, "reason": exc.message})

@@ -1,6 +1,6 @@
 """Hypothesis strategies over the endpoint's input space, and the property every answer must
-hold: status 200, 400, 422 or 503 (never 500), and a 200 carries a finite positive price per
-listing. The valid listings are derived from each model spec's contract and its model's
+hold: status 200, 400, 404, 405, 413, 422 or 503 (never 500), and a 200 from /predict carries a
+finite positive price per listing. The valid listings are derived from each model spec's contract and its model's
 metadata, so a new feature set or city is fuzzed without a new strategy. Used by
 tests/serve/test_fuzz.py (a few hundred cases per run) and benchmarks/fuzz.py (>= 10,000).
 """
@@ -21,7 +21,7 @@ from airbnb_price.core.spec import ModelSpec
 from airbnb_price.local import httpapi
 from airbnb_price.serve import contract
 
-ALLOWED = {200, 400, 422, 503}
+ALLOWED = {200, 400, 404, 405, 413, 422, 503}
 
 _json_leaf = (st.none() | st.booleans() | st.integers(-(2**70), 2**70)
               | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30))
@@ -111,7 +111,24 @@ def bodies(inputs_by_spec: Mapping[str, dict]) -> st.SearchStrategy:
         json_values.map(lambda v: json.dumps(v, allow_nan=True)),
         st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
         st.text(max_size=200),
+        structural,
     )
+
+
+#: Bodies that attack the parser rather than the contract: depth, width, numbers Python
+#: reads but JSON has not (or that overflow), duplicate keys, sizes over the limit.
+structural = st.one_of(
+    st.integers(1, 200_000).map(lambda n: "[" * n),
+    st.integers(1, 5_000).map(lambda n: '{"a":' * n + "1" + "}" * n),
+    st.integers(1, 60_000).map(lambda n: "[" + ",".join(["{}"] * n) + "]"),
+    st.sampled_from(["1e400", "-1e400", "[1e999]", "1" * 5000, "NaN", "[Infinity]",
+                     '{"latitude": -Infinity}', '"\\ud800"', '{"name": "\\udfff"}',
+                     '{"room_type": "a", "room_type": "b"}']),
+)
+#: Every method on every path the API has, and paths it has not.
+methods = st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
+paths = st.sampled_from(["/predict", "/predict", "/predict", "/health", "/", "/nope"])
+content_types = st.sampled_from(["application/json", "text/plain", "application/xml", ""])
 
 
 queries = st.one_of(st.none(), st.dictionaries(
@@ -122,10 +139,12 @@ queries = st.one_of(st.none(), st.dictionaries(
 
 @st.composite
 def events(draw: st.DrawFn, inputs_by_spec: Mapping[str, dict]) -> dict:
-    """A /predict event as API Gateway sends it, with body, encoding and query fuzzed; the
-    listings are derived from the contracts of the served specs."""
+    """An event as API Gateway sends it, mostly POST /predict, with method, path, content
+    type, body, encoding and query fuzzed; the listings are derived from the contracts of the
+    served specs."""
     body = draw(bodies(inputs_by_spec))
-    event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, b"")
+    event = httpapi.to_event(draw(methods), draw(paths), {"content-type": draw(content_types)},
+                             b"")
     if draw(st.booleans()):
         event["body"] = base64.b64encode(body.encode("utf-8", "surrogatepass")).decode()
         event["isBase64Encoded"] = True
@@ -141,9 +160,11 @@ def check(response: dict) -> int:
     status = response["statusCode"]
     assert status in ALLOWED, (status, response.get("body"))
     payload = json.loads(response["body"])
-    if status == 200:
+    if status == 200 and "predictions" in payload:
         prices = [p["price"] for p in payload["predictions"]]
         assert prices and all(math.isfinite(p) and p > 0 for p in prices), payload
+    elif status == 200:  # GET /health
+        assert payload["status"] == "ok", payload
     else:
         assert "Traceback" not in response["body"]
     return status

@@ -234,9 +234,8 @@ def test_parse_listings_unit():
     (listing,) = request.parse_listings(EXAMPLE | {
         "room_type": " Private room "}, schema, summary)
     assert listing.room_type == "Private room" and listing.calculated_host_listings_count == 1
-    with pytest.raises(request.RequestError) as error:
-        request.parse_listings(request.read_json(json.dumps(
-            EXAMPLE | {"latitude": float("nan")})), schema, summary)
+    with pytest.raises(request.RequestError) as error:  # a NaN that got past the parser
+        request.parse_listings(EXAMPLE | {"latitude": float("nan")}, schema, summary)
     assert error.value.status == 422
 
 
@@ -280,3 +279,24 @@ def test_make_serve_answers_the_readme_request(smoke_run):
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output[-2000:]
     assert f"serving handler.handler on http://127.0.0.1:{port}" in output
+
+
+@pytest.mark.parametrize(("raw", "status"), [
+    (b"[" * 100_000, 400),  # nesting that overflows Python's parser
+    (b'{"latitude": NaN}', 400), (b"Infinity", 400),  # not JSON, though Python reads them
+    (b"1" * 5000, 400),  # an integer longer than Python converts
+    (b'{"name": "\\ud800"}', 400),  # a lone surrogate is no text
+    (b"[" + b"1," * 300_000 + b"1]", 413),  # over the body limit
+])
+def test_unreadable_or_oversized_bodies_are_4xx(api, raw, status):
+    answer_status, body = http(f"{api[0]}/predict", raw=raw)
+    assert answer_status == status and body["error"], body
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/nope", 404), ("POST", "/", 404), ("GET", "/predict", 405),
+    ("DELETE", "/health", 405), ("PUT", "/predict", 405),
+])
+def test_unknown_routes_and_methods_are_json_404_and_405(api, method, path, status):
+    answer_status, body = http(f"{api[0]}{path}", method=method, raw=b"")
+    assert answer_status == status and body["error"], body

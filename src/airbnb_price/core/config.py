@@ -125,7 +125,7 @@ SIZES = {
     "full": {"profile_rows": None, "folds": 5, "include": ["lightgbm", "gbr", "et", "rf", "ridge"],
              "n_iter": 10, "selection_rows": None, "boruta_iter": 30, "explain_rows": 3000},
     "smoke": {"profile_rows": 1000, "folds": 2, "include": ["lightgbm", "dt", "ridge"],
-              "n_iter": 2, "selection_rows": 1500, "boruta_iter": 10, "explain_rows": 500},
+              "n_iter": 2, "selection_rows": 600, "boruta_iter": 5, "explain_rows": 500},
 }
 
 

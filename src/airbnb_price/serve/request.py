@@ -16,10 +16,14 @@ from airbnb_price.serve.contract import ListingBase, contract
 
 #: Largest batch one request may carry.
 MAX_BATCH = 100
+#: Largest body read (413 above it): a batch of 100 detailed listings with long descriptions
+#: and amenity lists is ~200 kB; this leaves room for 2.5 of them.
+MAX_BODY_BYTES = 512 * 1024
 
 
 class RequestError(ValueError):
-    """A request the endpoint refuses; `status` is 400 (unreadable) or 422 (invalid fields)."""
+    """A request the endpoint refuses; `status` is 400 (unreadable), 413 (too large) or 422
+    (invalid fields)."""
 
     def __init__(self, status: int, message: str, errors: list[dict] | None = None):
         super().__init__(message)
@@ -76,10 +80,23 @@ def read_json(body: str | None) -> Any:
     """
     if not body:
         raise RequestError(400, "request body is empty: send a listing as JSON")
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise RequestError(413, f"request body is {size:,} bytes; the limit is "
+                                f"{MAX_BODY_BYTES:,} (send at most {MAX_BATCH} listings)")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = json.loads(body, parse_constant=_no_constants)
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")  # lone surrogates: not text
+    except (ValueError, UnicodeError) as exc:
         raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise RequestError(400, "request body is not valid JSON: nested too deeply") from None
+    return payload
+
+
+def _no_constants(name: str) -> None:
+    """NaN and Infinity are not JSON (Python's parser accepts them)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_flag(value: str | None, name: str) -> bool:
