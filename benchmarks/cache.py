@@ -1,6 +1,7 @@
-"""The endpoint's model cache: the memory one loaded city model takes (lean artifact and
-neighbourhood polygons, Python heap measured with tracemalloc) for the newest run's model of
-each spec under runs/, and the bound that follows for a 512 MB function.
+"""The endpoint's model cache: the memory each loaded city model takes (lean artifact with
+its LightGBM booster, and neighbourhood polygons: the process's resident memory before and
+after loading it, all earlier models still held) for the newest run's model of each spec
+under a runs folder, and what the cache bound (config.MAX_CACHED_MODELS) costs at most.
 
 Usage: python benchmarks/cache.py [--runs-dir runs]    Writes results/cache.json.
 """
@@ -8,9 +9,8 @@ Usage: python benchmarks/cache.py [--runs-dir runs]    Writes results/cache.json
 from __future__ import annotations
 
 import argparse
-import gc
+import os
 import tempfile
-import tracemalloc
 from pathlib import Path
 
 from common import write
@@ -19,31 +19,36 @@ from airbnb_price.core import config, registry, spec
 from airbnb_price.local import runfolder
 from airbnb_price.serve import cache
 
-#: What the function has besides its models: measured cold-start peak, benchmarks/latency.py.
+#: The function's memory and what it uses before any model (measured cold-start peak,
+#: serverless.yml's sizing note).
 FUNCTION_MB, BASELINE_MB = 512, 200
 
 
-def loaded_size(store: str, name: str) -> float:
-    """MB of Python heap one model takes once loaded into the cache."""
-    gc.collect()
-    tracemalloc.start()
-    cache.ModelCache(spec.parse_name(name), store).get()
-    size = tracemalloc.get_traced_memory()[0] / 1e6
-    tracemalloc.stop()
-    return round(size, 2)
+def rss_mb() -> float:
+    """This process's resident memory (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs-dir", type=Path, default=config.RUNS_DIR)
     args = parser.parse_args()
+    held, sizes = [], {}
     with tempfile.TemporaryDirectory() as store:
         for model_dir in runfolder.newest_model_dirs(args.runs_dir).values():
             registry.publish(registry.open_store(store), model_dir)
-        sizes = {name: loaded_size(store, name) for name in registry.published(
-            registry.open_store(store))}
+        names = sorted(registry.published(registry.open_store(store)))
+        warm = cache.ModelCache(spec.parse_name(names[0]), store)
+        warm.get()  # imports numpy, scikit-learn, LightGBM and shapely once, as a warm function
+        for name in names:
+            before = rss_mb()
+            entry = cache.ModelCache(spec.parse_name(name), store)
+            entry.get()
+            held.append(entry)
+            sizes[name] = round(rss_mb() - before, 2)
     largest = max(sizes.values())
-    write("cache", {"model_mb": sizes, "largest_mb": largest,
+    write("cache", {"model_mb": sizes, "largest_mb": largest, "models_held": len(held),
                     "bound": config.MAX_CACHED_MODELS,
                     "bound_mb": round(config.MAX_CACHED_MODELS * largest, 1),
                     "headroom_mb": FUNCTION_MB - BASELINE_MB})

@@ -55,3 +55,26 @@ def test_empty_placeholder_features_are_left_out():
         {"properties": {"neighbourhood": "x"}, "geometry": polygon},
         {"properties": {"neighbourhood": None}, "geometry": None}]})
     assert [f["properties"]["neighbourhood"] for f in geo.parse(raw, "m")["features"]] == ["x"]
+
+
+def test_real_listings_just_outside_the_polygons_get_the_nearest_neighbourhood(city,
+                                                                            listings_path):
+    """Inside Airbnb moves listings up to 150 m and the polygons stop at the shore: 15 of the
+    2021-07-04 listings lie outside every polygon (up to 461 m). Within geo.TOLERANCE_M they
+    get the nearest neighbourhood, mostly the one the file names; none is refused."""
+    from airbnb_price.data import listings
+
+    frame = listings.load_listings(listings_path).data
+    strict = geo.NeighbourhoodMap(geo.read(listings_path.parents[1] / geo.FILE), tolerance_m=0)
+    outside = [i for i, name in enumerate(strict.locate_many(frame.latitude, frame.longitude))
+               if name is None]
+    assert len(outside) == 15
+    rows = frame.iloc[outside]
+    placed = city.locate_many(rows.latitude, rows.longitude)
+    assert None not in placed
+    assert sum(p == n for p, n in zip(placed, rows.neighbourhood, strict=True)) >= 12
+
+
+def test_points_beyond_the_tolerance_are_still_outside(city):
+    assert city.locate(52.40, 4.76) is None  # water 1.3 km west of the city
+    assert city.tolerance_m == geo.TOLERANCE_M == 1000

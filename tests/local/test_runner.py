@@ -160,3 +160,19 @@ def test_interactive_notebooks_continue_the_newest_interactive_run(tmp_path, mon
     with pytest.raises(runfolder.MissingUpstream, match=r"has model/lean.pkl.*: run 03_automl first"):
         runfolder.output_dir(None, "04_explain")
     assert runfolder.output_dir(None, "02_features") != first  # a source step starts afresh
+
+
+def test_each_finished_notebook_prints_a_line_with_its_headline(smoke_run):
+    """What `make run` shows as it goes: name, status, time, and what the notebook found."""
+    record = read_record(smoke_run)
+    lines = [runner.progress_line(entry, smoke_run) for entry in record["notebooks"]]
+    assert lines[0].startswith("01_eda ok ") and " s" in lines[0]
+    assert lines[1].endswith("16,436 listings priced in EUR")
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    assert lines[2].endswith(f"hold-out MAE {metrics['automl']['mae']:.2f} vs LightGBM "
+                             f"{metrics['baseline_lightgbm']['mae']:.2f} EUR")
+    assert "dry run" in lines[4] and "HTTP 200" in lines[4]
+    failed = runner.progress_line({"name": "03_automl.ipynb", "status": "failed", "seconds": 75,
+                                   "error": {"ename": "TooSmall", "evalue": "40 listings"}},
+                                  smoke_run)
+    assert failed == "03_automl FAILED after 1 min 15 s: TooSmall: 40 listings"

@@ -111,9 +111,10 @@ S3_CONNECT_TIMEOUT_S = 1.0
 S3_READ_TIMEOUT_S = 3.0
 S3_MAX_ATTEMPTS = 2
 #: Models one function keeps loaded (least recently used out first), $AIRBNB_MAX_MODELS.
-#: Measured (benchmarks/cities.py): a loaded model with its polygons takes a few MB, so 16
-#: stay far inside the function's 512 MB while a cold city costs one S3 load (~50 ms).
-MAX_CACHED_MODELS = 16
+#: Measured (benchmarks/cache.py, resident memory per loaded model of the shared cities): up
+#: to 23 MB (Valencia's detailed model with its 88 polygons), most 1-10 MB; 12 x 23 MB stays
+#: inside the ~310 MB a 512 MB function has beside its libraries.
+MAX_CACHED_MODELS = 12
 MAX_MODELS_ENV = "AIRBNB_MAX_MODELS"
 #: `make serve` and the deploy notebook's dry run: S3 from moto's server in this bucket.
 LOCAL_BUCKET = "airbnb-price-local"

@@ -9,7 +9,9 @@ so a run can never overwrite an earlier one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
+import sys
 import time
 from dataclasses import replace
 from importlib import metadata
@@ -105,7 +107,8 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path) 
     try:
         pm.execute_notebook(str(notebooks_dir / name), str(executed),
                             parameters=notebook_parameters(params, declared, run_dir),
-                            kernel_name=config.KERNEL_NAME, cwd=str(run_dir), progress_bar=False)
+                            kernel_name=config.KERNEL_NAME, cwd=str(run_dir),
+                            progress_bar=sys.stderr.isatty())  # papermill's cell bar, live
         entry["status"] = "ok"
     except Exception as exc:  # noqa: BLE001 - kernel errors, dead kernels, timeouts alike
         entry["status"], entry["error"] = "failed", _failure(exc)
@@ -113,6 +116,42 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path) 
     if executed.exists():
         report = reports.render_report(executed, run_dir / "reports" / f"{executed.stem}.html")
         entry["report"] = report.relative_to(run_dir).as_posix()
+    print(progress_line(entry, run_dir), flush=True)
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def headline(name: str, run_dir: Path) -> str:
+    """What a finished notebook found, in one line, from what it wrote to the run folder."""
+    folder = Path(run_dir)
+    if name.startswith("02") and (folder / runfolder.FEATURES).is_file():
+        record = json.loads((folder / runfolder.CLEANING).read_text())
+        rows = record["rules"][-1]["rows_after"] if record.get("rules") else "?"
+        return f"{rows:,} listings priced in {record['price_window']['currency']}"
+    if name.startswith("03") and (folder / "metrics.json").is_file():
+        metrics = json.loads((folder / "metrics.json").read_text())
+        return (f"hold-out MAE {metrics['automl']['mae']:.2f} vs LightGBM "
+                f"{metrics['baseline_lightgbm']['mae']:.2f} {metrics.get('currency', '')}".strip())
+    if name.startswith("05") and (folder / "deploy.json").is_file():
+        deployed = json.loads((folder / "deploy.json").read_text())
+        item = (deployed.get("response") or {}).get("predictions", [{}])[0]
+        return f"{deployed['mode']}: HTTP {deployed['status']}, price {item.get('price', '?')}"
+    return ""
+
+
+def progress_line(entry: dict, run_dir: Path) -> str:
+    """One line per finished notebook: name, status, time and its headline (`make run`
+    shows these as it goes)."""
+    stem = Path(entry["name"]).stem
+    if entry["status"] != "ok":
+        error = entry.get("error", {})
+        return f"{stem} FAILED after {_duration(entry['seconds'])}: {error.get('ename')}: " \
+               f"{error.get('evalue')}"
+    found = headline(entry["name"], run_dir)
+    return f"{stem} ok {_duration(entry['seconds'])}" + (f": {found}" if found else "")
 
 
 def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
