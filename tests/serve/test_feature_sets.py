@@ -11,8 +11,7 @@ import pytest
 from examples import EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING
 
 from airbnb_price.core import config, features, registry, spec
-from airbnb_price.local import deploy, httpapi, moto
-from airbnb_price.serve import contract
+from airbnb_price.local import deploy, examples, httpapi, moto
 from airbnb_price.train import compiler
 
 http = httpapi.request
@@ -111,7 +110,7 @@ def test_detailed_prices_equal_the_training_pipeline(served, feature_set, reques
         json.loads((run / "run.json").read_text())["data"]["path"]).frame,
         cleaning.default_rules(drop_reviews=not chosen.uses_reviews))[0]
     rows = rows.sample(50, random_state=config.SEED)
-    listings = [listing_json(row, feature_set) for _, row in rows.iterrows()]
+    listings = [examples.request_of(row, chosen) for _, row in rows.iterrows()]
     status, body = http(f"{url}/predict", listings)
     assert status == 200, body
     assert body["model"]["feature_set"] == feature_set
@@ -119,24 +118,6 @@ def test_detailed_prices_equal_the_training_pipeline(served, feature_set, reques
     pipeline = joblib.load(run / "model" / "model.pkl")
     expected = pipeline.predict(features.feature_table(rows, target=None, feature_set=chosen))
     assert np.max(np.abs(prices - expected)) <= compiler.TOLERANCE_EUR + 0.005
-
-
-def listing_json(row, feature_set: str) -> dict:
-    """A cleaned detailed row as the endpoint's JSON: what a host would send."""
-    fields = contract.contract_of(feature_set).model_fields
-    listing = {}
-    for column in features.by_name(feature_set).input_columns:
-        value = row[column]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        if column == "amenities":
-            value = features.amenity_list(value)
-        elif fields[column].annotation in (bool, bool | None):
-            value = bool(value)
-        elif fields[column].annotation in (int, int | None):
-            value = int(value)
-        listing[column] = value
-    return listing
 
 
 def test_mixed_batch_is_422_naming_positions(served):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -43,26 +44,35 @@ class RunData:
                 "neighbourhoods": self.neighbourhoods()}
 
     def neighbourhoods(self, given: str | os.PathLike | None = None) -> str | None:
-        """The city's neighbourhoods.geojson: the one given, else beside its snapshots in
-        the data folder or the listings file's city folder, else $AIRBNB_NEIGHBOURHOODS; a
-        file whose polygons hold under MIN_COVERAGE of the listings is another city's and is
-        not used (None: no map, the endpoint then needs `neighbourhood` in requests)."""
-        folders = [Path(self.params.data_folder) / self.city.name] if self.params.data_folder \
-            else []
-        candidates = [given, *(f / geo.FILE for f in folders),
-                      self.listings.path.parent.parent / geo.FILE,
+        """The city's neighbourhoods.geojson: the one given (DataSourceError unless it covers
+        the listings), else the one found beside the city's files (`found_neighbourhoods`)."""
+        if not given:
+            return self.found_neighbourhoods
+        if not self._covers(Path(given)):
+            raise DataSourceError(f"neighbourhoods file {given} does not exist or does not "
+                                  f"cover {self.city.name}'s listings")
+        return str(given)
+
+    @cached_property
+    def found_neighbourhoods(self) -> str | None:
+        """Beside the city's snapshots in the data folder or the listings file's city folder,
+        else $AIRBNB_NEIGHBOURHOODS; a file whose polygons hold under MIN_COVERAGE of the
+        listings is another city's and is not used (None: no map; the endpoint then needs
+        `neighbourhood` in requests). Found once per run."""
+        folder = [Path(self.params.data_folder) / self.city.name / geo.FILE] \
+            if self.params.data_folder else []
+        candidates = [*folder, self.listings.path.parent.parent / geo.FILE,
                       os.environ.get(config.NEIGHBOURHOODS_ENV)]
+        return next((str(path) for path in map(Path, filter(None, candidates))
+                     if self._covers(path)), None)
+
+    def _covers(self, path: Path) -> bool:
+        """Whether `path` is a map holding MIN_COVERAGE of (a sample of) the listings."""
+        if not path.is_file():
+            return False
         frame = self.listings.frame.dropna(subset=["latitude", "longitude"]).head(2000)
-        for candidate in filter(None, candidates):
-            path = Path(candidate)
-            if path.is_file() and geo.coverage(geo.parse(path.read_bytes(), str(path)),
-                                               frame["latitude"], frame["longitude"]) \
-                    >= MIN_COVERAGE:
-                return str(path)
-            if given and candidate == given:
-                raise DataSourceError(f"neighbourhoods file {path} does not exist or does not "
-                                      f"cover {self.city.name}'s listings")
-        return None
+        return geo.coverage(geo.read(path), frame["latitude"], frame["longitude"]) \
+            >= MIN_COVERAGE
 
 
 def check_city(params: RunParams) -> None:

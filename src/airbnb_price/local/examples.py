@@ -12,19 +12,21 @@ import pandas as pd
 
 from airbnb_price.core import config, features
 from airbnb_price.core.features import FeatureSet
-from airbnb_price.serve.contract import FIELDS
+from airbnb_price.serve.contract import contract
 
 
 def request_of(row: pd.Series, feature_set: FeatureSet, city: str | None = None) -> dict:
     """One cleaned listing as the endpoint's JSON: its inputs with the contract's types
     (flags as booleans, counts as integers, amenities as a list), missing values left out,
     names and text exactly as the data writes them."""
+    fields = contract(feature_set).model_fields
     listing: dict[str, Any] = {"city": city} if city else {}
     for column in feature_set.input_columns:
         value = row[column]
         if value is None or (isinstance(value, float) and np.isnan(value)):
             continue
-        kinds = set(typing.get_args(FIELDS[column][0])) or {FIELDS[column][0]}
+        annotation = fields[column].annotation
+        kinds = set(typing.get_args(annotation)) or {annotation}
         if column == "amenities":
             value = features.amenity_list(value)
         elif bool in kinds:
