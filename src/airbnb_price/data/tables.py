@@ -144,7 +144,11 @@ def prepare(params: RunParams) -> Prepared:
     """Resolve, load and clean the listings of a run, then build its feature table. The
     `detailed` and `existing` sets read the detailed file ($AIRBNB_DETAILED_LISTINGS, or Inside
     Airbnb's data/listings.csv.gz); `existing` keeps the review columns."""
-    run = load_run(params)
+    return prepare_run(load_run(params))
+
+
+def prepare_run(run: RunData) -> Prepared:
+    """`prepare` for a run whose listings are already loaded (the runner's check)."""
     chosen = run.params.spec.feature_set
     rules = default_rules(run.params.min_price, run.params.max_price,
                           drop_reviews=not chosen.uses_reviews)

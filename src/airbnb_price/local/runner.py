@@ -78,7 +78,7 @@ def check_data(params: RunParams) -> RunData:
         features.check_inputs(run.listings.frame, run.params.spec.feature_set)
     except ValueError as exc:
         raise SchemaError(f"{run.source.path} ({run.listings.layout} layout): {exc}") from exc
-    modeling.fold_count(len(tables.prepare(run.params).table), config.sizes(False)["folds"])
+    modeling.fold_count(len(tables.prepare_run(run).table), config.sizes(False)["folds"])
     if run.params.compares:
         other = resolve_source(run.params.compare_listings, run.params.city,
                                run.params.compare_snapshot, data_folder=run.params.data_folder,
