@@ -104,7 +104,7 @@ def city_runs(shared_data: Path, tmp_path_factory):
 #: is marked `slow` (still part of `make test`; `make unit` skips them).
 SLOW_FIXTURES = {"smoke_run", "model_dir", "detailed_run", "existing_run", "image", "served",
                  "api", "empty_api", "handler", "s3", "moto_server", "serving_python",
-                 "city_runs", "cities_api"}
+                 "city_runs", "cities_api", "dask_cluster", "batch_store"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

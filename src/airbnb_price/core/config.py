@@ -117,6 +117,17 @@ S3_MAX_ATTEMPTS = 2
 MAX_CACHED_MODELS = 12
 MAX_MODELS_ENV = "AIRBNB_MAX_MODELS"
 #: `make serve` and the deploy notebook's dry run: S3 from moto's server in this bucket.
+#: Fleet runs and batch pricing: an existing Dask scheduler's address (else an embedded
+#: LocalCluster sized to the machine: one single-threaded worker per core, since every
+#: training fit runs with n_jobs=1).
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+DASHBOARD_ADDRESS = ":8787"
+#: A failed fleet task (an exception, not a lost worker: Dask reschedules those) is retried.
+FLEET_RETRIES = 1
+#: Batch pricing reads a plain CSV in blocks of about this size (~60,000 summary rows), so
+#: memory stays bounded whatever the input size; a gzip file is one block (not seekable).
+BATCH_BLOCK_BYTES = 16 * 2**20
+
 LOCAL_BUCKET = "airbnb-price-local"
 LOCAL_PORT = 3000
 

@@ -59,9 +59,7 @@ class RunData:
         else $AIRBNB_NEIGHBOURHOODS; a file whose polygons hold under MIN_COVERAGE of the
         listings is another city's and is not used (None: no map; the endpoint then needs
         `neighbourhood` in requests). Found once per run."""
-        folder = [Path(self.params.data_folder) / self.city.name / geo.FILE] \
-            if self.params.data_folder else []
-        candidates = [*folder, self.listings.path.parent.parent / geo.FILE,
+        candidates = [*maps_beside(self.params.data_folder, self.city.name, self.listings.path),
                       os.environ.get(config.NEIGHBOURHOODS_ENV)]
         return next((str(path) for path in map(Path, filter(None, candidates))
                      if self._covers(path)), None)
@@ -73,6 +71,13 @@ class RunData:
         frame = self.listings.frame.dropna(subset=["latitude", "longitude"]).head(2000)
         return geo.coverage(geo.read(path), frame["latitude"], frame["longitude"]) \
             >= MIN_COVERAGE
+
+
+def maps_beside(data_folder: str | None, city: str, listings: Path) -> list[Path]:
+    """Where a city's neighbourhoods.geojson sits beside its files: the data folder's
+    `<city>/` and the listings file's city folder (Inside Airbnb's layout)."""
+    folder = [Path(data_folder) / city / geo.FILE] if data_folder else []
+    return [*folder, Path(listings).parent.parent / geo.FILE]
 
 
 def check_city(params: RunParams) -> None:

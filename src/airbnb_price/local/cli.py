@@ -28,10 +28,46 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fleet(args: argparse.Namespace) -> int:
+    """Every city's notebooks as one Dask task each; exit 1 when any city failed."""
+    from airbnb_price.local import fleet
+
+    entries = [fleet.FleetCity.parse(text) for text in args.city or []]
+    if args.cities:
+        entries += fleet.read_cities(args.cities)
+    notebooks = tuple(args.notebooks) if args.notebooks else fleet.FLEET_NOTEBOOKS
+    fleet_dir, record = fleet.run_fleet(
+        entries, args.feature_set, args.smoke, notebooks, args.scheduler, args.runs_dir,
+        args.data_folder or os.environ.get(config.DATA_FOLDER_ENV), args.retries)
+    print(f"{fleet.summary(record)}\nfleet report: {fleet_dir / 'index.html'}")
+    return 0 if record["status"] == "ok" else 1
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """Price every row of the input files with the store's published models."""
+    from airbnb_price.local import batch
+
+    counts = batch.price_files(args.input, args.output, args.store, args.scheduler, args.city,
+                               args.feature_set)
+    print(f"priced {counts['priced']:,} of {counts['rows']:,} rows from {counts['files']} "
+          f"file(s) in {counts['partitions']} partitions; {counts['refused']:,} refused (reason "
+          f"in the error column) -> {counts['output']}")
+    return 0
+
+
 def _model(args: argparse.Namespace) -> int:
     from airbnb_price.core import registry
 
     store = registry.open_store(args.store)
+    if args.action == "publish" and args.fleet:
+        from airbnb_price.local import fleet
+
+        published = fleet.publish_fleet(Path(args.fleet), store)
+        for name, version in published:
+            print(f"published {version} to {store.url}/{name}")
+        if not published:
+            print(f"no successful city in {args.fleet}: nothing published")
+        return 0 if published else 1
     if args.action == "publish":
         model_dir = Path(args.run) / "model"
         name = args.name or spec.of_metadata(registry.run_metadata(model_dir)).name
@@ -143,11 +179,51 @@ def build_parser() -> argparse.ArgumentParser:
                      f"(default {config.COMPARE_SNAPSHOT}); adds the drift notebook")
     run.set_defaults(func=_run)
 
+    fleet = sub.add_parser("fleet", help="many cities' notebooks at once on Dask (one task per "
+                           "city) into runs/<fleet-id>/ with a comparison page")
+    fleet.add_argument("--city", action="append", help="a city slug, or city@snapshot "
+                       "(repeatable)")
+    fleet.add_argument("--cities", type=Path, help="a file with one `city [snapshot] "
+                       "[listings]` per line")
+    fleet.add_argument("--scheduler", default=None, help="an existing Dask scheduler, e.g. "
+                       f"tcp://10.0.0.5:8786 (default: ${config.SCHEDULER_ENV}, else an embedded "
+                       "LocalCluster of one worker per core)")
+    fleet.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES)
+    fleet.add_argument("--smoke", action="store_true", help="small, fast parameter set")
+    fleet.add_argument("--data-folder", default=None, help="<city>/<snapshot>/<file> folder "
+                       f"(default: ${config.DATA_FOLDER_ENV}); files are sent to the workers")
+    fleet.add_argument("--notebooks", nargs="+", help="per city (default: 01-04; deploy is "
+                       "one step for the fleet: model publish --fleet)")
+    fleet.add_argument("--retries", type=int, default=config.FLEET_RETRIES,
+                       help="retries of a task that raised (a lost worker's task is always "
+                            "rescheduled)")
+    fleet.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
+    fleet.set_defaults(func=_fleet)
+
+    price = sub.add_parser("predict", help="price every row of listings files with the published "
+                           "models, on Dask (batch pricing)")
+    price.add_argument("--input", required=True, nargs="+", help="listings files or globs "
+                       "(summary or detailed layout; .csv or .csv.gz)")
+    price.add_argument("--output", required=True, type=Path, help="OUT.parquet or OUT.csv: id, "
+                       "city, price, currency, model version, error")
+    price.add_argument("--store", default=None, help="model store (default: "
+                       f"${config.MODEL_STORE_ENV}, ./models)")
+    price.add_argument("--city", default=None, help="the files' city (default: from their "
+                       "folders, <city>/<snapshot>/<file>)")
+    price.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
+                       help="default: detailed for a detailed file, else summary")
+    price.add_argument("--scheduler", default=None, help="an existing Dask scheduler (default: "
+                       f"${config.SCHEDULER_ENV}, else an embedded LocalCluster)")
+    price.set_defaults(func=_predict)
+
     model = sub.add_parser("model", help="publish, list and promote models in the registry")
     actions = model.add_subparsers(dest="action", required=True)
     store_help = f"s3://bucket/prefix or a folder (default: ${config.MODEL_STORE_ENV}, ./models)"
     publish = actions.add_parser("publish", help="upload runs/<id>/model as a new version")
-    publish.add_argument("--run", required=True, help="run folder, e.g. runs/<id>")
+    source = publish.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="run folder, e.g. runs/<id>")
+    source.add_argument("--fleet", help="fleet folder runs/<fleet-id>: every city that "
+                        "succeeded, each publish atomic")
     promote = actions.add_parser("promote", help="point latest at VERSION (rollback)")
     promote.add_argument("version")
     listing = actions.add_parser("list", help="versions, * marks latest")
@@ -189,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airbnb_price.core.spec import SpecError
     from airbnb_price.data.errors import DataError
     from airbnb_price.local.deploy import DeployError
+    from airbnb_price.local.fleet import FleetError
     from airbnb_price.local.runner import RunFailed
     from airbnb_price.train.modeling import TooSmall
 
@@ -201,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"airbnb-price: registry error: {exc}", file=sys.stderr)
         return 2
-    except (DeployError, FileNotFoundError, SpecError, CityError, TooSmall) as exc:
+    except (DeployError, FileNotFoundError, SpecError, CityError, TooSmall, FleetError) as exc:
         print(f"airbnb-price: {exc}", file=sys.stderr)
         return 2
     except RunFailed as exc:

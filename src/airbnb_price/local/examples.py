@@ -5,6 +5,7 @@ the parity tests and batch checks send."""
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,28 +16,38 @@ from airbnb_price.core.features import FeatureSet
 from airbnb_price.serve.contract import contract
 
 
-def request_of(row: pd.Series, feature_set: FeatureSet, city: str | None = None) -> dict:
-    """One cleaned listing as the endpoint's JSON: its inputs with the contract's types
-    (flags as booleans, counts as integers, amenities as a list), missing values left out,
-    names and text exactly as the data writes them."""
+def _typed(column: str, annotation: Any) -> Callable[[Any], Any]:
+    """How one input column's values become JSON as the contract types them."""
+    kinds = set(typing.get_args(annotation)) or {annotation}
+    if column == "amenities":
+        return features.amenity_list
+    return next((kind for kind in (bool, int, float) if kind in kinds), lambda value: value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def requests_of(frame: pd.DataFrame, feature_set: FeatureSet, city: str | None = None
+                ) -> list[dict]:
+    """Cleaned listings as the endpoint's JSON, one dict per row: their inputs with the
+    contract's types (flags as booleans, counts as integers, amenities as a list), missing
+    values and columns the file lacks left out (the contract then names them), names and
+    text exactly as the data writes them. Batch pricing checks its rows through these."""
     fields = contract(feature_set).model_fields
-    listing: dict[str, Any] = {"city": city} if city else {}
-    for column in feature_set.input_columns:
-        value = row[column]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        annotation = fields[column].annotation
-        kinds = set(typing.get_args(annotation)) or {annotation}
-        if column == "amenities":
-            value = features.amenity_list(value)
-        elif bool in kinds:
-            value = bool(value)
-        elif int in kinds:
-            value = int(value)
-        elif float in kinds:
-            value = float(value)
-        listing[column] = value
-    return listing
+    present = [c for c in feature_set.input_columns if c in frame]
+    columns = [[None if _missing(v) else convert(v) for v in frame[c].tolist()]
+               for c, convert in ((c, _typed(c, fields[c].annotation)) for c in present)]
+    base = {"city": city} if city else {}
+    if not present:
+        return [dict(base) for _ in range(len(frame))]
+    return [base | {c: v for c, v in zip(present, values, strict=True) if v is not None}
+            for values in zip(*columns, strict=True)]
+
+
+def request_of(row: pd.Series, feature_set: FeatureSet, city: str | None = None) -> dict:
+    """One cleaned listing as the endpoint's JSON (`requests_of` for a single row)."""
+    return requests_of(row.to_frame().T, feature_set, city)[0]
 
 
 def typical_request(cleaned: pd.DataFrame, feature_set: FeatureSet, city: str) -> dict:

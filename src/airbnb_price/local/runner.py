@@ -13,9 +13,13 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import CaselessStrEnum
 
 from airbnb_price.core import config, features
 from airbnb_price.core.files import write_json
@@ -39,6 +43,14 @@ TRACKED_PACKAGES = (
     "airbnb-price", "pycaret", "pandas", "numpy", "scikit-learn", "scipy", "lightgbm", "shap",
     "ydata-profiling", "papermill", "joblib",
 )
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """Notebook kernels talk to papermill over local IPC sockets (in Jupyter's runtime
+    folder), not TCP: nothing listens on a port, and ipykernel has no reason to warn that
+    the kernel "is running over TCP without encryption" on every notebook."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
 
 class RunFailed(RuntimeError):
@@ -95,9 +107,10 @@ def _failure(exc: Exception) -> dict:
             "evalue": getattr(exc, "evalue", str(exc))}
 
 
-def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path) -> None:
+def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path,
+            progress: Callable[[str], None]) -> None:
     """Run one notebook into the run folder and render its report; `entry` (its line in
-    run.json) gets status, seconds, report and any error."""
+    run.json) gets status, seconds, report and any error; `progress` gets its progress line."""
     import papermill as pm
 
     name = entry["name"]
@@ -108,6 +121,7 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path) 
         pm.execute_notebook(str(notebooks_dir / name), str(executed),
                             parameters=notebook_parameters(params, declared, run_dir),
                             kernel_name=config.KERNEL_NAME, cwd=str(run_dir),
+                            kernel_manager_class=f"{__name__}.IPCKernelManager",
                             progress_bar=sys.stderr.isatty())  # papermill's cell bar, live
         entry["status"] = "ok"
     except Exception as exc:  # noqa: BLE001 - kernel errors, dead kernels, timeouts alike
@@ -116,7 +130,7 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path) 
     if executed.exists():
         report = reports.render_report(executed, run_dir / "reports" / f"{executed.stem}.html")
         entry["report"] = report.relative_to(run_dir).as_posix()
-    print(progress_line(entry, run_dir), flush=True)
+    progress(progress_line(entry, run_dir))
 
 
 def _duration(seconds: float) -> str:
@@ -154,9 +168,15 @@ def progress_line(entry: dict, run_dir: Path) -> str:
     return f"{stem} ok {_duration(entry['seconds'])}" + (f": {found}" if found else "")
 
 
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
 def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
-        runs_dir: Path | None = None, notebooks_dir: Path | None = None) -> Path:
-    """Execute `notebooks` in order into a new run folder; return that folder.
+        runs_dir: Path | None = None, notebooks_dir: Path | None = None,
+        progress: Callable[[str], None] = _print) -> Path:
+    """Execute `notebooks` in order into a new run folder; return that folder. `progress` gets
+    one line per finished notebook (the terminal by default; a fleet sends it to its client).
 
     Raises `RunFailed` when a notebook raises (the run folder and run.json stay, marked).
     """
@@ -175,7 +195,7 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
     for entry in record["notebooks"]:
         entry["status"] = "running"
         write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
-        execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR))
+        execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR), progress)
         write_json(run_dir / "run.json", record)
         if entry["status"] == "failed":
             break

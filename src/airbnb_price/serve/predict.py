@@ -49,6 +49,11 @@ def in_currency(item: dict, currency: str) -> dict:
     return item | euro
 
 
+def prices(loaded: registry.LoadedModel, table: dict[str, np.ndarray]) -> list[float]:
+    """Prices of a feature table in the model's currency, rounded to the cent as answered."""
+    return [round(float(p), 2) for p in loaded.model.predict(table)]
+
+
 def predict(loaded: registry.LoadedModel, model: ModelSpec, listings: list[Any],
             with_explain: bool) -> dict:
     """Prices in the city's currency for validated listings, and their top contributions when
@@ -63,7 +68,7 @@ def predict(loaded: registry.LoadedModel, model: ModelSpec, listings: list[Any],
             raise RequestError(422, "explain is not available for the served model", [
                 {"loc": ["query", "explain"], "msg": str(exc), "type": "not_explainable"}]) from exc
     else:
-        items = [{"price": round(float(p), 2)} for p in loaded.model.predict(table)]
+        items = [{"price": p} for p in prices(loaded, table)]
     return {"model": {"name": loaded.metadata.get("name"), "version": loaded.version,
                       "feature_set": model.feature_set.name},
             "city": city.name, "currency": city.currency,

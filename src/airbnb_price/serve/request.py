@@ -122,10 +122,22 @@ def parse_listings(payload: Any, schema: dict, feature_set: FeatureSet,
     `neighbourhoods` map, coordinates must lie in the city and a missing neighbourhood is
     derived from them.
     """
-    model = contract(feature_set)
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_BATCH:
         raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
+    listings, _, errors = check_items(items, schema, feature_set, neighbourhoods)
+    if errors:
+        raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
+    return listings
+
+
+def check_items(items: list[Any], schema: dict, feature_set: FeatureSet,
+                neighbourhoods: geo.NeighbourhoodMap | None = None,
+                ) -> tuple[list[ListingBase], list[int], list[dict]]:
+    """Each item checked as the endpoint checks it: the valid listings, their positions in
+    `items`, and every error found (`loc` starts with the item's position). Batch pricing
+    calls this on file rows, so a row gets the very reasons a request would."""
+    model = contract(feature_set)
     listings, positions, errors = [], [], []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -139,10 +151,10 @@ def parse_listings(payload: Any, schema: dict, feature_set: FeatureSet,
             errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
                           for e in exc.errors(include_url=False, include_context=False,
                                               include_input=False))
-    errors.extend(_place(listings, positions, neighbourhoods))
-    if errors:
-        raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
-    return listings
+    placed = _place(listings, positions, neighbourhoods)
+    refused = {error["loc"][0] for error in placed}
+    kept = [(x, i) for x, i in zip(listings, positions, strict=True) if i not in refused]
+    return [x for x, _ in kept], [i for _, i in kept], errors + placed
 
 
 def _place(listings: list[Any], positions: list[int],

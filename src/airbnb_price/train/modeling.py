@@ -174,10 +174,20 @@ def native_categoricals(X: pd.DataFrame) -> pd.DataFrame:
 class AutoMLResult:
     compare: pd.DataFrame
     best_id: str
+    holdout_rows: int
     tuned: Any
     final: Any
     holdout: dict[str, float]
     baseline: dict[str, float]
+    naive: dict[str, float]
+
+    def metrics(self, preset: str, folds: int, currency: str) -> dict:
+        """metrics.json: the hold-out scores of the AutoML model and of both bars it must clear
+        (plain LightGBM, the naive neighbourhood x room-type median), which the run's and the
+        fleet's pages show."""
+        return {"automl": self.holdout, "baseline_lightgbm": self.baseline,
+                "naive_median": self.naive, "best_model": self.best_id, "preset": preset,
+                "folds": folds, "holdout_rows": self.holdout_rows, "currency": currency}
 
 
 #: LightGBM's search space for tune_model: PyCaret's default space is centred on few, fast
@@ -207,8 +217,11 @@ def run_automl(exp: Any, include: list[str], n_iter: int = 10, seed: int = SEED)
     holdout = holdout_metrics(y_test, exp.predict_model(tuned, verbose=False)["prediction_label"])
     base = baseline_lightgbm(exp.get_config("X_train"), exp.get_config("y_train"), seed)
     baseline = holdout_metrics(y_test, baseline_predict(base, X_test))
+    train = exp.get_config("X_train").assign(**{TARGET: exp.get_config("y_train")})
+    naive = holdout_metrics(y_test, naive_predict(train, X_test))
     final = exp.finalize_model(tuned)
-    return AutoMLResult(compare, compare.index[0], tuned, final, holdout, baseline)
+    return AutoMLResult(compare, compare.index[0], len(X_test), tuned, final, holdout, baseline,
+                        naive)
 
 
 def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -> list[str]:
@@ -264,7 +277,8 @@ def model_metadata(table: pd.DataFrame, result: AutoMLResult, lean: Any, run_id:
         "city_record": prepared["city"], "currency": prepared["city"]["currency"],
         "price_window": prepared["price_window"],
         "estimator": type(lean.estimator).__name__,
-        "metrics": {"holdout": result.holdout, "baseline_lightgbm": result.baseline},
+        "metrics": {"holdout": result.holdout, "baseline_lightgbm": result.baseline,
+                    "naive_median": result.naive},
         "data": prepared["data"], "training_rows": len(table),
         "input_columns": lean.input_columns, "feature_names": lean.feature_names,
         "inputs": input_schema(table), "packages": packages,
