@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 SERVING_VENV := .venv-serving
 SERVING_STAMP := $(SERVING_VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# Debian's Chromium, for the tests that open the HTML reports as a reader would.
+BROWSER := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAGE ?= dev
 SHARED_LISTINGS := $(abspath ../shared/data/amsterdam/2021-07-04/listings.csv)
 export AIRBNB_LISTINGS ?= $(if $(wildcard $(SHARED_LISTINGS)),$(SHARED_LISTINGS),)
@@ -30,6 +33,10 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip==24.3.1
 	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[training,serving,dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name airbnb-price --display-name "Python 3 (airbnb-price)"
+	# dash (pulled in by PyCaret's plotly-resampler) drops a source extension into Lab's app
+	# folder, and every notebook load would ask the user to rebuild JupyterLab for it.
+	if [ -e $(VENV)/share/jupyter/lab/extensions/dash-jupyterlab.tgz ]; then \
+	  $(BIN)/jupyter labextension uninstall --no-build @plotly/dash-jupyterlab; fi
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json  ## Serverless Framework 3.40.0, from the lock
@@ -51,7 +58,10 @@ run: setup  ## the full pipeline into a new runs/<id>/ (ARGS="--smoke", ARGS="--
 smoke: setup
 	$(BIN)/airbnb-price run --smoke $(ARGS)
 
-test: setup serving-env lint  ## unit + end-to-end tests, then nbval on the committed notebooks
+$(BROWSER):
+	$(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+test: setup serving-env lint $(BROWSER)  ## unit + end-to-end tests, then nbval on the committed notebooks
 	rm -rf $(TEST_RUNS)
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash tests
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash --nbval-lax notebooks
@@ -77,8 +87,8 @@ bench: setup serving-env  ## every benchmark -> benchmarks/results/*.json (needs
 	for b in model_quality detailed_ceiling latency cost size load fuzz pipeline_time; do \
 	  echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
-lab: setup  ## explore in JupyterLab with the project's kernel
-	$(BIN)/jupyter lab notebooks
+lab: setup  ## explore in JupyterLab with the project's kernel (root: the project, so run folders open)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airbnb-price lab $(ARGS)
 
 notebooks: setup  ## re-execute the committed notebooks in place (smoke defaults) for nbval
 	for nb in notebooks/[0-9]*.ipynb; do \

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import browser
 import pytest
 
 from airbnb_price.core import registry
@@ -135,6 +136,11 @@ def test_a_fleet_on_a_dask_cluster_survives_a_killed_worker_and_a_bad_city(
     page = (fleet_dir / "index.html").read_text()
     assert all(f'href="{label}/index.html"' in page for label in ("valencia", "albany"))
     assert "failed" in page and (fleet_dir / fleet.reports.FLEET_FIGURE).is_file()
+    dom = browser.render(fleet_dir / "index.html", tmp_path / "fleet.png", tmp_path / "chrome")
+    assert f"{rows['albany']['holdout']['automl']['mae']:,.2f}" in dom and "USD" in dom
+    links = browser.local_links(fleet_dir / "index.html")
+    assert all(link.is_file() for link in links), [str(x) for x in links if not x.is_file()]
+    assert browser.colours(tmp_path / "fleet.png") > 500  # the figure was drawn
     # progress on the client's terminal: the dashboard link and each notebook as it ends
     assert "dashboard http://" in output
     assert "[albany] 03_automl ok" in output and "[valencia] 02_features ok" in output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import browser
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -12,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from airbnb_price.core import config
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import sources
-from airbnb_price.local import cli, runfolder, runner
+from airbnb_price.local import cli, reports, runfolder, runner
 from airbnb_price.train import modeling
 
 
@@ -112,7 +113,7 @@ def test_run_folders_are_never_reused(tmp_path):
 
 def test_metrics_and_model_written(smoke_run):
     metrics = json.loads((smoke_run / "metrics.json").read_text())
-    for model in ("automl", "baseline_lightgbm"):
+    for model in ("automl", "baseline_lightgbm", "naive_median"):
         assert set(metrics[model]) == {"mae", "rmse", "r2", "mape"}
         assert 20 < metrics[model]["mae"] < 70, "hold-out MAE in euros is plausible"
     assert sorted(p.name for p in (smoke_run / "model").iterdir()) == [
@@ -176,3 +177,37 @@ def test_each_finished_notebook_prints_a_line_with_its_headline(smoke_run):
                                    "error": {"ename": "TooSmall", "evalue": "40 listings"}},
                                   smoke_run)
     assert failed == "03_automl FAILED after 1 min 15 s: TooSmall: 40 listings"
+
+
+def test_reports_leave_progress_bars_out_and_keep_warnings_in_the_log(smoke_run, tmp_path):
+    executed = nbformat.read(smoke_run / "01_eda.ipynb", as_version=4)
+    assert any(o.get("name") == "stderr" for cell in executed.cells
+               for o in cell.get("outputs", [])), "ydata-profiling writes its bars to stderr"
+    for page in (smoke_run / "reports").glob("*.html"):
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page.read_text(), page.name
+    cell = new_code_cell("", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text="Summarize: 40%|####  | 4/10\r"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: few rows\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="kept\n")])
+    notebook, log = new_notebook(cells=[cell]), tmp_path / "logs.log"
+    assert reports.strip_stderr(notebook, log) == 2
+    assert [o["text"] for o in notebook.cells[0].outputs] == ["kept\n"]
+    assert "UserWarning: few rows" in log.read_text() and "40%" not in log.read_text()
+
+
+def test_the_run_page_answers_first_and_renders_in_chromium(smoke_run, tmp_path):
+    """The page a stakeholder opens first, as Chromium shows it: the answer, the drivers,
+    the model and data, thumbnails of the key figures, and links that all resolve."""
+    page = smoke_run / "index.html"
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    dom = browser.render(page, tmp_path / "run.png", tmp_path / "profile")
+    assert f"{metrics['automl']['mae']:,.2f} EUR" in dom and "plain LightGBM" in dom
+    assert f"{metrics['naive_median']['mae']:,.2f}" in dom
+    drivers = json.loads((smoke_run / "drivers.json").read_text())["drivers"]
+    assert len(drivers) == 5 and all(d["feature"] in dom for d in drivers)
+    assert "A typical listing" in dom and "sha256" in dom
+    assert dom.count('<img src="figures/') == len(reports.KEY_FIGURES)
+    links = browser.local_links(page)
+    assert len(links) > 15 and all(link.is_file() for link in links), \
+        [str(link) for link in links if not link.is_file()]
+    assert browser.colours(tmp_path / "run.png") > 1_000  # the thumbnails were drawn

@@ -135,3 +135,43 @@ def test_dry_run_deploys_to_moto_and_the_local_endpoint(tmp_path, model_dir):
     assert result["status"] == 200, result
     assert result["response"]["model"]["version"] == result["model_version"]
     assert 25 <= result["response"]["predictions"][0]["price_eur"] < 500
+
+
+def test_the_image_lambda_takes_is_built_without_attestations_and_deployed_by_digest(
+        tmp_path, monkeypatch):
+    """`make deploy` and notebook 05 build and push the image themselves (Serverless v3's
+    plain `docker build` pushes an OCI index with provenance, which Lambda refuses): the exact
+    commands, run here against moto's ECR with a recording stand-in for the Docker CLI, then
+    the deploy's own parameters packaged and linted."""
+    from moto import mock_aws
+
+    plan = deploy.image_plan("000000000000", "eu-west-1", "dev", "20261202T000000Z", tmp_path)
+    ran = []
+
+    def docker(command, what, timeout=300, **kwargs):
+        ran.append((command, kwargs))
+        if "buildx" in command:
+            plan.metadata_file.write_text(json.dumps({"containerimage.digest": "sha256:" + "ab" * 32}))
+        return ""
+
+    monkeypatch.setattr(deploy, "_tool", docker)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        uri = deploy.push_image(plan, "eu-west-1")
+    (login, login_kwargs), (build, build_kwargs) = ran
+    assert login == ["docker", "login", "--username", "AWS", "--password-stdin",
+                     "000000000000.dkr.ecr.eu-west-1.amazonaws.com"] and login_kwargs["input"]
+    assert build[:3] == ["docker", "buildx", "build"] and build[-2:] == ["--push", "."]
+    assert "--provenance=false" in build and "--sbom=false" in build
+    assert build[build.index("--platform") + 1] == "linux/amd64"
+    assert build_kwargs["env"]["BUILDX_NO_DEFAULT_ATTESTATIONS"] == "1"
+    assert uri == f"{plan.uri}@sha256:{'ab' * 32}"
+
+    params = deploy.deploy_params("airbnb-price-models-dev", "", uri)
+    assert deploy.VERSIONS_PARAM not in params  # `--param=modelVersions=` is refused
+    monkeypatch.undo()  # the real serverless and cfn-lint from here
+    template = deploy.package_offline(tmp_path / "sls", params=params, stage="dev")
+    function = json.loads(template.read_text())["Resources"]["PredictLambdaFunction"]
+    assert function["Properties"]["Code"]["ImageUri"] == uri
+    deploy.lint_template(template)

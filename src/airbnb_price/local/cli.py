@@ -122,6 +122,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    """JupyterLab on the project (`make lab`), replacing this process."""
+    import shutil
+
+    from airbnb_price.local import lab
+
+    command = lab.command(args.port, browser=not args.no_browser)
+    os.execv(shutil.which("jupyter") or command[0], command)
+
+
 def _deploy(args: argparse.Namespace) -> int:
     """Publish the run's model, `sls deploy`, call the URL; or the same steps locally."""
     from airbnb_price.local import deploy, runfolder
@@ -141,6 +151,11 @@ def _deploy(args: argparse.Namespace) -> int:
                                  args.model_version)
     print(json.dumps(result, indent=2, default=str))
     return 0 if result["status"] == 200 else 1
+
+
+#: Fleet runs and batch pricing run on the same cluster options.
+SCHEDULER_HELP = (f"an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: "
+                  f"${config.SCHEDULER_ENV}, else an embedded LocalCluster of one worker per core)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,9 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(repeatable)")
     fleet.add_argument("--cities", type=Path, help="a file with one `city [snapshot] "
                        "[listings]` per line")
-    fleet.add_argument("--scheduler", default=None, help="an existing Dask scheduler, e.g. "
-                       f"tcp://10.0.0.5:8786 (default: ${config.SCHEDULER_ENV}, else an embedded "
-                       "LocalCluster of one worker per core)")
+    fleet.add_argument("--scheduler", default=None, help=SCHEDULER_HELP)
     fleet.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES)
     fleet.add_argument("--smoke", action="store_true", help="small, fast parameter set")
     fleet.add_argument("--data-folder", default=None, help="<city>/<snapshot>/<file> folder "
@@ -212,8 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "folders, <city>/<snapshot>/<file>)")
     price.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
                        help="default: detailed for a detailed file, else summary")
-    price.add_argument("--scheduler", default=None, help="an existing Dask scheduler (default: "
-                       f"${config.SCHEDULER_ENV}, else an embedded LocalCluster)")
+    price.add_argument("--scheduler", default=None, help=SCHEDULER_HELP)
     price.set_defaults(func=_predict)
 
     model = sub.add_parser("model", help="publish, list and promote models in the registry")
@@ -243,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--run", default=None, help="run folder whose model to publish to moto "
                        "(default: the newest run's model of each feature set)")
     serve.set_defaults(func=_serve)
+
+    jupyter = sub.add_parser("lab", help="JupyterLab on the project, notebooks first")
+    jupyter.add_argument("--port", type=int, default=None)
+    jupyter.add_argument("--no-browser", action="store_true")
+    jupyter.set_defaults(func=_lab)
 
     ship = sub.add_parser("deploy", help="publish the model and `sls deploy` the endpoint")
     ship.add_argument("--run", default=None, help="run folder (default: the newest with a model)")

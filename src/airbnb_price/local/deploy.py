@@ -1,7 +1,11 @@
 """Deploying the endpoint: publish the model, `sls deploy` the image, call the deployed URL.
 
-The real path needs AWS credentials and a Docker daemon (Serverless builds and pushes the
-image from the Dockerfile). Where either is missing, `preflight` says which, plainly, and the
+The real path needs AWS credentials and a Docker daemon with buildx. It builds and pushes the
+image itself (`ImagePlan`): Serverless v3 would run a plain `docker build`, and since Docker 23
+BuildKit adds provenance attestations that turn the pushed image into an OCI image index,
+which Lambda refuses (serverless/serverless#12933; v3 has no option for it). The image is
+built for linux/amd64 with `--provenance=false --sbom=false` and deployed by ECR uri and
+digest, as the offline `ci` stage packages it. Where anything is missing, `preflight` says which, plainly, and the
 dry run takes the same steps locally: publish to S3 on moto's server, lint the Dockerfile,
 `serverless package` the stack offline and validate its template, then serve the real handler
 on 127.0.0.1 and call it with the example listing.
@@ -59,7 +63,10 @@ def preflight() -> Preflight:
     docker = shutil.which("docker")
     if not docker or subprocess.run([docker, "info"], capture_output=True,
                                     check=False).returncode != 0:
-        check.missing.append("a Docker daemon (Serverless builds and pushes the image with it)")
+        check.missing.append("a Docker daemon (the image is built and pushed with it)")
+    elif subprocess.run([docker, "buildx", "version"], capture_output=True,
+                        check=False).returncode != 0:
+        check.missing.append("docker buildx (builds the single-platform image Lambda takes)")
     if not serverless_bin().exists():
         check.missing.append("the Serverless CLI (npm ci installs the pinned 3.40.0)")
     return check
@@ -89,10 +96,10 @@ def serverless(*args: str, stage: str, params: dict[str, str] | None = None,
 
 
 def package_offline(out_dir: Path, image_uri: str = PLACEHOLDER_IMAGE,
-                    params: dict[str, str] | None = None) -> Path:
-    """`serverless package` for the offline stage (with serverless.yml `params` if given);
-    returns the CloudFormation template."""
-    serverless("package", "--package", str(out_dir), stage=OFFLINE_STAGE,
+                    params: dict[str, str] | None = None, stage: str = OFFLINE_STAGE) -> Path:
+    """`serverless package` for a stage whose image is prebuilt (the offline stage, or any
+    stage given `deploy_params`); returns the CloudFormation template."""
+    serverless("package", "--package", str(out_dir), stage=stage,
                params={"imageUri": image_uri} | (params or {}))
     return Path(out_dir) / "cloudformation-template-update-stack.json"
 
@@ -124,12 +131,91 @@ def iam_statements(template: Path) -> list[dict]:
 VERSIONS_PARAM = "modelVersions"
 
 
+@dataclass(frozen=True)
+class ImagePlan:
+    """The function's image in ECR: the exact commands that build and push it, and the
+    reference (uri@digest) the stack deploys."""
+
+    registry: str  # <account>.dkr.ecr.<region>.amazonaws.com
+    repository: str
+    tag: str
+    metadata_file: Path
+
+    @property
+    def uri(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+    def login(self) -> list[str]:
+        """`docker login` to ECR; the password (an ECR token) goes on stdin."""
+        return ["docker", "login", "--username", "AWS", "--password-stdin", self.registry]
+
+    def build(self) -> list[str]:
+        """One single-platform image manifest, no attestations (no OCI index), pushed."""
+        return ["docker", "buildx", "build", "--provenance=false", "--sbom=false",
+                "--platform", "linux/amd64", "--file", "Dockerfile",
+                "--tag", f"{self.uri}:{self.tag}", "--metadata-file", str(self.metadata_file),
+                "--push", "."]
+
+    def pushed(self) -> str:
+        """uri@digest of the pushed image, from the build's metadata file."""
+        try:
+            digest = json.loads(Path(self.metadata_file).read_text())["containerimage.digest"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise DeployError(f"the image build left no digest in {self.metadata_file}: "
+                              f"{exc}") from exc
+        return f"{self.uri}@{digest}"
+
+
+#: The build's environment: no default attestations, whatever the Docker version.
+BUILD_ENV = {"BUILDX_NO_DEFAULT_ATTESTATIONS": "1", "DOCKER_BUILDKIT": "1"}
+
+
+def image_plan(account: str, region: str, stage: str, tag: str, work_dir: Path) -> ImagePlan:
+    return ImagePlan(f"{account}.dkr.ecr.{region}.amazonaws.com", f"airbnb-price-{stage}", tag,
+                     Path(work_dir) / "image-metadata.json")
+
+
+def deploy_params(bucket: str, pins: str, image_uri: str) -> dict[str, str]:
+    """serverless.yml parameters of a deploy: the model store, the version pins and the
+    prebuilt image by digest (what the `ci` stage packages offline). An empty value is left
+    out: Serverless refuses `--param=key=` and serverless.yml's default applies."""
+    chosen = {"bucket": bucket, VERSIONS_PARAM: pins, "image": "prebuilt", "imageUri": image_uri}
+    return {key: value for key, value in chosen.items() if value}
+
+
+def push_image(plan: ImagePlan, region: str) -> str:
+    """Create the ECR repository if needed, log in, build and push; uri@digest."""
+    import base64
+
+    import boto3
+
+    ecr = boto3.client("ecr", region_name=region)
+    try:
+        ecr.create_repository(repositoryName=plan.repository,
+                              imageScanningConfiguration={"scanOnPush": True})
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        pass
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    password = base64.b64decode(token).decode().split(":", 1)[1]
+    _tool(plan.login(), "docker login to ECR", input=password)
+    _tool(plan.build(), "docker buildx build", timeout=1800, env=os.environ | BUILD_ENV)
+    return plan.pushed()
+
+
 def deploy(stage: str, bucket: str, model: ModelSpec, region: str = config.AWS_REGION,
-           model_version: str = "") -> str:
-    """`serverless deploy` (builds and pushes the image), then the HTTP API's base URL.
-    A `model_version` pins `model`'s version; "" follows latest.json."""
+           model_version: str = "", work_dir: Path | None = None) -> str:
+    """Build and push the image, `serverless deploy` it by digest, then the HTTP API's base
+    URL. A `model_version` pins `model`'s version; "" follows latest.json."""
+    import datetime as dt
+    import tempfile
+
+    import boto3
+
+    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    tag = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    plan = image_plan(account, region, stage, tag, Path(work_dir or tempfile.mkdtemp()))
     pins = f"{model.name}={model_version}" if model_version else ""
-    params = {"bucket": bucket, VERSIONS_PARAM: pins}
+    params = deploy_params(bucket, pins, push_image(plan, region))
     serverless("deploy", stage=stage, region=region, params=params, timeout=1800)
     info = serverless("info", "--verbose", stage=stage, region=region, params=params)
     match = re.search(r"HttpApiUrl:\s*(\S+)", info)

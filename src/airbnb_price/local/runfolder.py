@@ -9,6 +9,7 @@ instead of rebuilding it or taking another run's model.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import secrets
@@ -65,10 +66,20 @@ def output_dir(value: str | os.PathLike | None, notebook: str) -> Path:
         return new_run_dir(root, INTERACTIVE)
     for candidate in _interactive_dirs(root):
         if all((candidate / need).exists() for need in needs):
-            print(f"working in {candidate} (the newest interactive run with {', '.join(needs)})")
+            shown = os.path.relpath(candidate.resolve(), Path.cwd().resolve())
+            print(f"working in {shown} (the newest interactive run with {', '.join(needs)})")
             return candidate
     raise MissingUpstream(f"no interactive run under {root} has {', '.join(needs)}: run "
                           f"{MADE_BY[needs[0]]} first (or pass output_dir of a run that has)")
+
+
+def notebook_link(target: Path, text: str) -> str:
+    """An HTML link to a run's file, relative to the notebook showing it: a kernel works in
+    its notebook's folder (papermill's run folder, Lab's notebooks/), so the link opens from
+    JupyterLab and from the executed notebook; its HTML report, one folder down, gets the
+    same link with `../` (`reports.render_report`)."""
+    relative = os.path.relpath(Path(target).resolve(), Path.cwd().resolve())
+    return f'<a href="{html.escape(Path(relative).as_posix())}">{html.escape(text)}</a>'
 
 
 def require(run_dir: Path, *outputs: str) -> None:

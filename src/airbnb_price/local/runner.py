@@ -128,7 +128,8 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path,
         entry["status"], entry["error"] = "failed", _failure(exc)
     entry["seconds"] = round(time.perf_counter() - started, 2)
     if executed.exists():
-        report = reports.render_report(executed, run_dir / "reports" / f"{executed.stem}.html")
+        report = reports.render_report(executed, run_dir / "reports" / f"{executed.stem}.html",
+                                       run_dir / "logs.log")
         entry["report"] = report.relative_to(run_dir).as_posix()
     progress(progress_line(entry, run_dir))
 

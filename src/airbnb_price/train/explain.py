@@ -5,10 +5,12 @@ explain a price the same way."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from airbnb_price.core.files import write_json
 from airbnb_price.serve.artifact import LeanModel
 from airbnb_price.serve.contributions import euro_contributions, raw_contributions
 
@@ -28,3 +30,18 @@ def example_rows(prices: np.ndarray) -> dict[str, int]:
     prices = np.asarray(prices)
     return {label: int(np.argmin(np.abs(prices - np.quantile(prices, q))))
             for label, q in (("cheap", 0.05), ("typical", 0.5), ("expensive", 0.95))}
+
+
+#: What the run's index page lists as the price drivers.
+DRIVERS = "drivers.json"
+
+
+def write_drivers(run_dir: Path, explanation: Any, top: int = 5) -> list[dict]:
+    """The `top` features that move prices most (mean absolute contribution over the
+    explained listings, in the city's currency), written to the run folder for its page."""
+    strength = np.abs(np.asarray(explanation.values)).mean(axis=0)
+    order = np.argsort(-strength)[:top]
+    found = [{"feature": explanation.feature_names[i], "mean_abs": round(float(strength[i]), 2)}
+             for i in order]
+    write_json(Path(run_dir) / DRIVERS, {"drivers": found, "listings": len(explanation.values)})
+    return found

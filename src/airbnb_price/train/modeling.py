@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,8 +77,12 @@ def quiet_lightgbm() -> None:
 
 def setup_experiment(table: pd.DataFrame, preset: str = "lean", folds: int = 5,
                      test_data: pd.DataFrame | None = None, train_size: float = 0.8,
-                     seed: int = SEED, **overrides: Any):
-    """A PyCaret RegressionExperiment on the feature table with a named preprocessing preset."""
+                     seed: int = SEED, log_dir: Path | None = None, **overrides: Any):
+    """A PyCaret RegressionExperiment on the feature table with a named preprocessing preset.
+    PyCaret's log goes to `log_dir`/logs.log (a notebook passes its run folder); without one
+    it writes none, instead of a logs.log in whatever folder the process started in."""
+    log = str(Path(log_dir) / "logs.log") if log_dir else os.devnull
+    os.environ["PYCARET_CUSTOM_LOGGING_PATH"] = log  # PyCaret opens its log on import
     from pycaret.regression import RegressionExperiment
 
     limit_threads()
@@ -87,7 +92,7 @@ def setup_experiment(table: pd.DataFrame, preset: str = "lean", folds: int = 5,
     exp.setup(table, target=TARGET, session_id=seed, fold=folds, fold_shuffle=True,
               train_size=train_size, test_data=test_data,
               categorical_features=categorical_columns(table), n_jobs=N_JOBS, verbose=False,
-              html=False, **clean_names(options), **options)
+              html=False, system_log=log, **clean_names(options), **options)
     return exp
 
 
@@ -292,7 +297,8 @@ def cv_mae(exp: Any, model_id: str = "lightgbm") -> float:
 
 
 def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
-                      rows: int | None = None, seed: int = SEED) -> pd.DataFrame:
+                      rows: int | None = None, seed: int = SEED,
+                      log_dir: Path | None = None) -> pd.DataFrame:
     """LightGBM CV MAE under each way of choosing features: none, PyCaret's classic
     selection, Boruta pre-selection, and the article's full preprocessing (on a sample of
     `rows` rows when given: the article preset's polynomial terms are slow).
@@ -319,7 +325,8 @@ def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
     for label, columns, options in runs:
         preset = options if isinstance(options, str) else "lean"
         extra = options if isinstance(options, dict) else {}
-        exp = setup_experiment(table[[*columns, TARGET]], preset, folds, seed=seed, **extra)
+        exp = setup_experiment(table[[*columns, TARGET]], preset, folds, seed=seed,
+                               log_dir=log_dir, **extra)
         rows.append({"selection": label, "input_columns": len(columns),
                      "cv_mae": cv_mae(exp), "columns": ", ".join(columns)})
     return pd.DataFrame(rows)
@@ -330,8 +337,6 @@ def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict,
     """Write model.pkl (PyCaret pipeline), lean.pkl, metadata.json and, when a neighbourhoods
     file is given, its validated copy (so the endpoint serves the map the model was made
     with); return sizes in MB."""
-    from pathlib import Path
-
     import joblib
 
     from airbnb_price.core import geo
@@ -360,8 +365,6 @@ def pycaret_plots(exp: Any, model: Any, output_dir: Any) -> list[Any]:
 
     PyCaret plots in the model's target space (the transformed price), as its own reports do.
     """
-    from pathlib import Path
-
     import matplotlib.pyplot as plt
 
     figures = Path(output_dir) / "figures"
