@@ -17,8 +17,11 @@ Writes results/fleet.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -102,30 +105,41 @@ def repeated_files(data_folder: Path, rows: int, dest: Path) -> list[str]:
     return made
 
 
-def batch_figures(files: list[str], store: str) -> dict:
-    """One-process and LocalCluster throughput and peak memory for one input."""
-    blocks = batch.blocks(files)
-
-    def one_process() -> int:
-        return sum(len(batch.price_block(block, store)) for block in blocks)
-
-    rows, serial_s, serial_peak = peak_rss_while(one_process)
+def measure(mode: str, store: str, files: list[str]) -> dict:
+    """One batch measurement in this (fresh) process: `serial` prices every block here with
+    no Dask; `cluster` runs `batch.price_files` on a new LocalCluster. Rows, seconds, peak
+    resident memory of this process and (cluster) of each worker."""
+    if mode == "serial":
+        blocks = batch.blocks(files)
+        rows, seconds, peak = peak_rss_while(
+            lambda: sum(len(batch.price_block(block, store)) for block in blocks))
+        return {"rows": rows, "partitions": len(blocks), "s": round(seconds, 1),
+                "listings_per_s": round(rows / seconds), "peak_mb": peak}
     out = Path(tempfile.mkdtemp()) / "priced.parquet"
-    with cluster.connect() as client:  # the cluster the batch runs on, kept for its peaks
+    with cluster.connect() as client:  # kept open after the batch for the workers' peaks
         address = client.scheduler.address
-        counts, cluster_s, client_peak = peak_rss_while(
+        counts, seconds, peak = peak_rss_while(
             lambda: batch.price_files(files, out, store, scheduler=address))
         workers = sorted(client.run(lambda: round(resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024, 1)).values())
-    cores = cluster.cores()
-    return {"rows": rows, "partitions": len(blocks), "priced": counts["priced"],
-            "one_process": {"s": round(serial_s, 1), "listings_per_s": round(rows / serial_s),
-                            "peak_mb": serial_peak},
-            "local_cluster": {"s": round(cluster_s, 1),
-                              "listings_per_s": round(rows / cluster_s),
-                              "per_core": round(rows / cluster_s / cores),
-                              "client_peak_mb": client_peak, "worker_peak_mb": workers},
-            "speedup": round(serial_s / cluster_s, 2)}
+    return {"rows": counts["rows"], "priced": counts["priced"], "s": round(seconds, 1),
+            "listings_per_s": round(counts["rows"] / seconds),
+            "per_core": round(counts["rows"] / seconds / cluster.cores()),
+            "client_peak_mb": peak, "worker_peak_mb": workers}
+
+
+def batch_figures(files: list[str], store: str) -> dict:
+    """The one-process baseline and the LocalCluster on one input, each measured in a fresh
+    process, so neither's memory is counted in the other's peak."""
+    found = {}
+    for mode in ("serial", "cluster"):
+        done = subprocess.run([sys.executable, __file__, "--measure", mode, "--store", store,
+                               *files], capture_output=True, text=True, check=True)
+        found[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"rows": found["serial"]["rows"], "partitions": found["serial"]["partitions"],
+            "priced": found["cluster"]["priced"], "one_process": found["serial"],
+            "local_cluster": found["cluster"],
+            "speedup": round(found["serial"]["s"] / found["cluster"]["s"], 2)}
 
 
 def main() -> None:
@@ -133,7 +147,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--data-folder", type=Path,
                         default=config.PROJECT_ROOT.parent / "shared" / "data")
+    parser.add_argument("--measure", choices=("serial", "cluster"), help=argparse.SUPPRESS)
+    parser.add_argument("--store", help=argparse.SUPPRESS)
+    parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:  # one measurement, in its own process (batch_figures)
+        print(json.dumps(measure(args.measure, args.store, args.files)))
+        return
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         fleet_result, fleet_dir = fleet_times(str(args.data_folder), work)

@@ -124,9 +124,11 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 DASHBOARD_ADDRESS = ":8787"
 #: A failed fleet task (an exception, not a lost worker: Dask reschedules those) is retried.
 FLEET_RETRIES = 1
-#: Batch pricing reads a plain CSV in blocks of about this size (~60,000 summary rows), so
+#: Batch pricing reads a plain CSV in blocks of about this size (~20,000 summary rows), so
 #: memory stays bounded whatever the input size; a gzip file is one block (not seekable).
-BATCH_BLOCK_BYTES = 16 * 2**20
+#: 16 MB blocks (~80,000 rows) ran at half the speed with 1.3 GB per worker
+#: (benchmarks/fleet.py): the per-row objects of a large block cost more than they save.
+BATCH_BLOCK_BYTES = 4 * 2**20
 
 LOCAL_BUCKET = "airbnb-price-local"
 LOCAL_PORT = 3000

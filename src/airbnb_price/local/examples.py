@@ -8,7 +8,6 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from airbnb_price.core import config, features
@@ -24,10 +23,6 @@ def _typed(column: str, annotation: Any) -> Callable[[Any], Any]:
     return next((kind for kind in (bool, int, float) if kind in kinds), lambda value: value)
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
-
-
 def requests_of(frame: pd.DataFrame, feature_set: FeatureSet, city: str | None = None
                 ) -> list[dict]:
     """Cleaned listings as the endpoint's JSON, one dict per row: their inputs with the
@@ -36,7 +31,8 @@ def requests_of(frame: pd.DataFrame, feature_set: FeatureSet, city: str | None =
     text exactly as the data writes them. Batch pricing checks its rows through these."""
     fields = contract(feature_set).model_fields
     present = [c for c in feature_set.input_columns if c in frame]
-    columns = [[None if _missing(v) else convert(v) for v in frame[c].tolist()]
+    columns = [[None if missing else convert(v) for v, missing in
+                zip(frame[c].tolist(), frame[c].isna().tolist(), strict=True)]
                for c, convert in ((c, _typed(c, fields[c].annotation)) for c in present)]
     base = {"city": city} if city else {}
     if not present:

@@ -9,7 +9,7 @@ box seen in training) come from the model's metadata, passed as validation conte
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
@@ -66,9 +66,9 @@ BOXED = ("latitude", "longitude")
 
 
 class ListingBase(BaseModel):
-    """Checks every contract shares: no unknown fields, strings stripped, categorical levels
-    the model saw in training, coordinates inside its training box; and the optional `city`
-    every request may name."""
+    """What every contract shares: no unknown fields, strings stripped, and the optional
+    `city` every request may name (each contract adds `_seen_in_training`: categorical
+    levels and the coordinate box the model saw)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -76,28 +76,37 @@ class ListingBase(BaseModel):
                              "'victoria' (default: the deployment's default city); picks the "
                              "model, not a model input")
 
-    @field_validator("*")
-    @classmethod
-    def _seen_in_training(cls, value: Any, info: ValidationInfo) -> Any:
-        context = info.context or {}
-        levels = context.get("levels", {}).get(info.field_name)
-        if levels and isinstance(value, str) and value not in levels:
-            raise ValueError(f"{value!r} was not seen in training; one of: {', '.join(levels)}")
-        bounds = context.get("ranges", {}).get(info.field_name) if info.field_name in BOXED \
-            else None
-        if bounds and not bounds[0] <= value <= bounds[1]:
-            raise ValueError(f"{value} is outside the area the model was trained on "
-                             f"[{bounds[0]}, {bounds[1]}]")
-        return value
+
+
+def _seen_in_training(cls: type, value: Any, info: ValidationInfo) -> Any:
+    """Levels the model saw in training (text fields) and its coordinate box (BOXED)."""
+    context = info.context or {}
+    levels = context.get("levels", {}).get(info.field_name)
+    if levels and isinstance(value, str) and value not in levels:
+        raise ValueError(f"{value!r} was not seen in training; one of: {', '.join(levels)}")
+    bounds = context.get("ranges", {}).get(info.field_name) if info.field_name in BOXED \
+        else None
+    if bounds and not bounds[0] <= value <= bounds[1]:
+        raise ValueError(f"{value} is outside the area the model was trained on "
+                         f"[{bounds[0]}, {bounds[1]}]")
+    return value
+
+
+def _checked(columns: list[str]) -> list[str]:
+    """The fields `_seen_in_training` can refuse: text fields (levels are text) and BOXED;
+    the others skip a Python call per field per listing (batch pricing runs millions)."""
+    return [c for c in columns if c in BOXED or str in (get_args(FIELDS[c][0]) or (
+        FIELDS[c][0],))]
 
 
 @cache
 def contract(feature_set: FeatureSet) -> type[ListingBase]:
     """The pydantic model of a feature set's inputs (one class per set, built once)."""
     fields = {column: FIELDS[column] for column in feature_set.input_columns}
+    check = field_validator(*_checked(list(fields)))(_seen_in_training)
     return create_model(f"{feature_set.name.title()}Listing", __base__=ListingBase,
                         __doc__=f"A listing for the {feature_set.name!r} feature set's model.",
-                        **fields)
+                        __validators__={"_seen_in_training": check}, **fields)
 
 
 def contract_of(feature_set_name: str) -> type[ListingBase]:
