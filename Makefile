@@ -84,7 +84,7 @@ deploy: setup  ## publish the newest run's model and `sls deploy` STAGE (ARGS="-
 
 bench: setup serving-env  ## every benchmark -> benchmarks/results/*.json (needs a run with a model)
 	@ls runs/*/model/lean.pkl >/dev/null 2>&1 || $(BIN)/airbnb-price run --smoke
-	for b in model_quality detailed_ceiling latency cost size load fuzz pipeline_time; do \
+	for b in model_quality detailed_ceiling latency cost size load fuzz pipeline_time cities cache geo_tolerance fleet; do \
 	  echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 lab: setup  ## explore in JupyterLab with the project's kernel (root: the project, so run folders open)
@@ -93,7 +93,9 @@ lab: setup  ## explore in JupyterLab with the project's kernel (root: the projec
 notebooks: setup  ## re-execute the committed notebooks in place (smoke defaults) for nbval
 	for nb in notebooks/[0-9]*.ipynb; do \
 	  AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.kernel_name=airbnb-price "$$nb" || exit 1; done
+	    --ExecutePreprocessor.kernel_name=airbnb-price \
+	    --ExecutePreprocessor.kernel_manager_class=airbnb_price.local.runner.IPCKernelManager \
+	    "$$nb" || exit 1; done
 
 lock: setup  ## regenerate the full lock from requirements/pins.txt
 	$(BIN)/pip install --quiet -c requirements/pins.txt -e '.[training,serving,dev]'

@@ -57,7 +57,8 @@ def main() -> None:
                    "status_counts": {str(k): v for k, v in sorted(counts.items())},
                    "priced_by_feature_set": dict(sorted(priced.items())),
                    "seconds": round(time.perf_counter() - started, 1),
-                   "property": "status in {200, 400, 422, 503}; 200 => finite price > 0"})
+                   "property": f"status in {sorted(strategies.ALLOWED)}, never 500; "
+                               "200 => finite price > 0"})
 
 
 if __name__ == "__main__":
