@@ -151,7 +151,8 @@ def test_the_image_lambda_takes_is_built_without_attestations_and_deployed_by_di
     def docker(command, what, timeout=300, **kwargs):
         ran.append((command, kwargs))
         if "buildx" in command:
-            plan.metadata_file.write_text(json.dumps({"containerimage.digest": "sha256:" + "ab" * 32}))
+            digest = {"containerimage.digest": "sha256:" + "ab" * 32}
+            plan.metadata_file.write_text(json.dumps(digest))
         return ""
 
     monkeypatch.setattr(deploy, "_tool", docker)

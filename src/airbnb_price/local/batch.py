@@ -177,7 +177,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def price_block(block: Block, store_url: str | None) -> pd.DataFrame:
-    """Price one block's rows as the endpoint would, row by row in one vectorised pass."""
+    """Price one block's rows as the endpoint would: each row checked by the contract, the
+    valid ones priced in one vectorised pass."""
     with _collector_paused():
         return _price_block(block, store_url)
 
@@ -185,10 +186,12 @@ def price_block(block: Block, store_url: str | None) -> pd.DataFrame:
 def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
     raw = read_block(block)
     out = empty().reindex(range(len(raw)))
-    out["id"] = raw["id"].to_numpy() if "id" in raw else None
     out["city"], out["feature_set"] = block.city, block.feature_set
     if raw.empty:
         return out
+    # types only (no row is refused here); SchemaError names the columns a layout lacks
+    typed, _ = listings.validate(raw, Path(block.path), max_invalid_share=1.0)
+    out["id"] = raw["id"].to_numpy()
     model = spec.get(block.city, block.feature_set)
     try:
         entry = models(store_url).get(model)
@@ -196,7 +199,6 @@ def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
     except (cache.ModelUnavailable, cache.UnknownCity) as exc:
         out["error"] = f"no model to price with: {exc}"
         return out
-    typed, _ = listings.validate(raw, Path(block.path), max_invalid_share=1.0)  # types only
     items = examples.requests_of(typed, model.feature_set, block.city)
     valid, positions, errors = request.check_items(items, loaded.metadata["inputs"],
                                                    model.feature_set, entry.neighbourhoods)

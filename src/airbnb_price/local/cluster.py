@@ -46,9 +46,9 @@ def connect(scheduler: str | None = None, n_workers: int | None = None) -> Itera
 
 def describe(client) -> str:
     """One line naming the cluster, its workers and the dashboard link."""
-    workers = client.scheduler_info(n_workers=-1)["workers"]
-    threads = sum(w["nthreads"] for w in workers.values())
-    link = client.dashboard_link if client.scheduler_info().get("services", {}).get(
-        "dashboard") else "none (the scheduler runs no dashboard)"
-    return (f"Dask scheduler {client.scheduler.address}: {len(workers)} workers, {threads} "
-            f"threads; dashboard {link}")
+    info = client.scheduler_info(n_workers=-1)
+    threads = sum(w["nthreads"] for w in info["workers"].values())
+    link = client.dashboard_link if info.get("services", {}).get("dashboard") \
+        else "none (the scheduler runs no dashboard)"
+    return (f"Dask scheduler {client.scheduler.address}: {len(info['workers'])} workers, "
+            f"{threads} threads; dashboard {link}")

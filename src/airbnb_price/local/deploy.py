@@ -5,10 +5,10 @@ image itself (`ImagePlan`): Serverless v3 would run a plain `docker build`, and 
 BuildKit adds provenance attestations that turn the pushed image into an OCI image index,
 which Lambda refuses (serverless/serverless#12933; v3 has no option for it). The image is
 built for linux/amd64 with `--provenance=false --sbom=false` and deployed by ECR uri and
-digest, as the offline `ci` stage packages it. Where anything is missing, `preflight` says which, plainly, and the
-dry run takes the same steps locally: publish to S3 on moto's server, lint the Dockerfile,
-`serverless package` the stack offline and validate its template, then serve the real handler
-on 127.0.0.1 and call it with the example listing.
+digest, as the offline `ci` stage packages it. Where anything is missing, `preflight` says
+which, plainly, and the dry run takes the same steps locally: publish to S3 on moto's
+server, lint the Dockerfile, `serverless package` the stack offline and validate its
+template, then serve the real handler on 127.0.0.1 and call it with the example listing.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ rescheduled by Dask on another worker; an exception in the task itself is retrie
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import io
 import json
@@ -155,7 +156,7 @@ def run_city(job: Job) -> dict:
 def _labels(entries: list[FleetCity]) -> list[str]:
     """Each city's folder name in the fleet: its slug, with the snapshot when a city appears
     more than once."""
-    counts = pd.Series([e.city for e in entries]).value_counts()
+    counts = collections.Counter(e.city for e in entries)
     labels = [e.city if counts[e.city] == 1 else f"{e.city}-{e.snapshot or 'default'}"
               for e in entries]
     if len(set(labels)) != len(labels):
