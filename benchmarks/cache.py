@@ -9,11 +9,10 @@ Usage: python benchmarks/cache.py [--runs-dir runs]    Writes results/cache.json
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
-from common import write
+from common import rss_mb, write
 
 from airbnb_price.core import config, registry, spec
 from airbnb_price.local import runfolder
@@ -22,12 +21,6 @@ from airbnb_price.serve import cache
 #: The function's memory and what it uses before any model (measured cold-start peak,
 #: serverless.yml's sizing note).
 FUNCTION_MB, BASELINE_MB = 512, 200
-
-
-def rss_mb() -> float:
-    """This process's resident memory (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def main() -> None:

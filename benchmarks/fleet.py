@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import write
+from common import rss_mb, write
 
 from airbnb_price.core import config, registry
 from airbnb_price.core.params import RunParams
@@ -37,12 +36,6 @@ from airbnb_price.local import batch, cluster, fleet, runner
 
 CITIES = ("amsterdam", "victoria", "valencia", "albany")
 TARGET_SPEEDUP, TARGET_PER_CORE = 1.5, 50_000
-
-
-def rss_mb() -> float:
-    """This process's resident memory (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def peak_rss_while(work: Callable[[], object]) -> tuple[object, float, float]:
