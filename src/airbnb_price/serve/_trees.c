@@ -1,0 +1,183 @@
+/* Tree-ensemble evaluation and TreeSHAP for the compiled pricing engine.
+ *
+ * One generic evaluator over flat node tables (airbnb_price.serve.trees builds them from
+ * LightGBM, scikit-learn forests, boosting and single trees), loaded with ctypes: a model is
+ * data (numpy arrays in the artifact), not code, so nothing is compiled per model, a random
+ * forest of deep trees costs no compile time, and the artifact is the same on x86_64 and arm64.
+ * Plain C99 with no libc call but malloc/free: the library links against GLIBC_2.2.5 symbols
+ * only and loads on every Lambda runtime (tests/serve/test_trees.py reads its symbol versions).
+ *
+ * Decision rule per split node (LightGBM's, which scikit-learn's is a case of):
+ *   NaN with missing type NONE is read as 0.0; NaN with type NAN, and |x| <= 1e-35f with type
+ *   ZERO, go to the default child; otherwise x <= threshold goes left.
+ * A leaf has feature -1 and holds its value (already scaled: learning rate, 1/n_trees) in
+ * `threshold`. TreeSHAP is Lundberg et al.'s path-dependent algorithm (Algorithm 2 of
+ * "Consistent Individualized Feature Attribution for Tree Ensembles"), as in shap's tree_shap.h.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double threshold; /* split threshold, or the leaf's value */
+    int32_t feature;  /* -1 for a leaf */
+    int32_t left;
+    int32_t right;
+    uint8_t flags;    /* bit 0: default left; bits 1-2: missing type */
+} Node;
+
+enum { MISSING_NONE = 0, MISSING_ZERO = 1, MISSING_NAN = 2 };
+#define ZERO_THRESHOLD ((double)1e-35f)
+
+static inline int32_t child(const Node *node, double x) {
+    int missing = (node->flags >> 1) & 3;
+    if (isnan(x)) {
+        if (missing == MISSING_NONE) {
+            x = 0.0;
+        } else {
+            return (node->flags & 1) ? node->left : node->right;
+        }
+    }
+    if (missing == MISSING_ZERO && x >= -ZERO_THRESHOLD && x <= ZERO_THRESHOLD) {
+        return (node->flags & 1) ? node->left : node->right;
+    }
+    return x <= node->threshold ? node->left : node->right;
+}
+
+#define BLOCK 128
+
+/* out[i] += sum over trees of the leaf row i reaches. Rows go in blocks so that one tree's
+ * nodes stay in cache while the block's rows walk it. */
+void trees_predict(const double *X, int64_t n_rows, int64_t n_cols, const Node *nodes,
+                   const int32_t *roots, int32_t n_trees, double *out) {
+    for (int64_t start = 0; start < n_rows; start += BLOCK) {
+        int64_t end = start + BLOCK < n_rows ? start + BLOCK : n_rows;
+        for (int32_t t = 0; t < n_trees; ++t) {
+            const int32_t root = roots[t];
+            for (int64_t i = start; i < end; ++i) {
+                const double *row = X + i * n_cols;
+                int32_t n = root;
+                while (nodes[n].feature >= 0) {
+                    n = child(&nodes[n], row[nodes[n].feature]);
+                }
+                out[i] += nodes[n].threshold;
+            }
+        }
+    }
+}
+
+typedef struct {
+    int32_t feature;
+    double zero_fraction;
+    double one_fraction;
+    double weight;
+} PathElement;
+
+static void extend_path(PathElement *path, int depth, double zero_fraction,
+                        double one_fraction, int32_t feature) {
+    path[depth].feature = feature;
+    path[depth].zero_fraction = zero_fraction;
+    path[depth].one_fraction = one_fraction;
+    path[depth].weight = depth == 0 ? 1.0 : 0.0;
+    for (int i = depth - 1; i >= 0; --i) {
+        path[i + 1].weight += one_fraction * path[i].weight * (i + 1) / (double)(depth + 1);
+        path[i].weight = zero_fraction * path[i].weight * (depth - i) / (double)(depth + 1);
+    }
+}
+
+static void unwind_path(PathElement *path, int depth, int index) {
+    const double one_fraction = path[index].one_fraction;
+    const double zero_fraction = path[index].zero_fraction;
+    double next_one_portion = path[depth].weight;
+    for (int i = depth - 1; i >= 0; --i) {
+        if (one_fraction != 0) {
+            const double tmp = path[i].weight;
+            path[i].weight = next_one_portion * (depth + 1) / ((double)(i + 1) * one_fraction);
+            next_one_portion = tmp - path[i].weight * zero_fraction * (depth - i)
+                                         / (double)(depth + 1);
+        } else {
+            path[i].weight = path[i].weight * (depth + 1) / (zero_fraction * (depth - i));
+        }
+    }
+    for (int i = index; i < depth; ++i) {
+        path[i].feature = path[i + 1].feature;
+        path[i].zero_fraction = path[i + 1].zero_fraction;
+        path[i].one_fraction = path[i + 1].one_fraction;
+    }
+}
+
+static double unwound_path_sum(const PathElement *path, int depth, int index) {
+    const double one_fraction = path[index].one_fraction;
+    const double zero_fraction = path[index].zero_fraction;
+    double next_one_portion = path[depth].weight;
+    double total = 0;
+    for (int i = depth - 1; i >= 0; --i) {
+        if (one_fraction != 0) {
+            const double tmp = next_one_portion * (depth + 1) / ((double)(i + 1) * one_fraction);
+            total += tmp;
+            next_one_portion = path[i].weight - tmp * zero_fraction * ((depth - i)
+                                                                     / (double)(depth + 1));
+        } else if (zero_fraction != 0) {
+            total += (path[i].weight / zero_fraction) / ((depth - i) / (double)(depth + 1));
+        }
+    }
+    return total;
+}
+
+static void shap_recurse(const Node *nodes, const double *cover, int32_t n, const double *row,
+                         double *phi, PathElement *parent_path, int depth,
+                         double parent_zero_fraction, double parent_one_fraction,
+                         int32_t parent_feature) {
+    PathElement *path = parent_path + depth + 1;
+    memcpy(path, parent_path, (size_t)(depth + 1) * sizeof(PathElement));
+    extend_path(path, depth, parent_zero_fraction, parent_one_fraction, parent_feature);
+    const Node *node = &nodes[n];
+    if (node->feature < 0) {
+        for (int i = 1; i <= depth; ++i) {
+            const double w = unwound_path_sum(path, depth, i);
+            phi[path[i].feature] += w * (path[i].one_fraction - path[i].zero_fraction)
+                                    * node->threshold;
+        }
+        return;
+    }
+    const int32_t hot = child(node, row[node->feature]);
+    const int32_t cold = hot == node->left ? node->right : node->left;
+    const double hot_zero_fraction = cover[hot] / cover[n];
+    const double cold_zero_fraction = cover[cold] / cover[n];
+    double incoming_zero_fraction = 1, incoming_one_fraction = 1;
+    int index = 0;
+    for (; index <= depth; ++index) {
+        if (path[index].feature == node->feature) break;
+    }
+    if (index != depth + 1) {
+        incoming_zero_fraction = path[index].zero_fraction;
+        incoming_one_fraction = path[index].one_fraction;
+        unwind_path(path, depth, index);
+        depth -= 1;
+    }
+    shap_recurse(nodes, cover, hot, row, phi, path, depth + 1,
+                 hot_zero_fraction * incoming_zero_fraction, incoming_one_fraction,
+                 node->feature);
+    shap_recurse(nodes, cover, cold, row, phi, path, depth + 1,
+                 cold_zero_fraction * incoming_zero_fraction, 0, node->feature);
+}
+
+/* phi (n_rows x (n_cols + 1)) += each row's SHAP values, the expected value in the last
+ * column. `max_depth` is the deepest leaf's depth (root = 0). Returns -1 when out of memory. */
+int trees_shap(const double *X, int64_t n_rows, int64_t n_cols, const Node *nodes,
+               const double *cover, const int32_t *roots, int32_t n_trees, int32_t max_depth,
+               double *phi) {
+    const int64_t size = (int64_t)(max_depth + 2) * (max_depth + 3) / 2;
+    PathElement *path = malloc((size_t)size * sizeof(PathElement));
+    if (path == NULL) return -1;
+    for (int64_t i = 0; i < n_rows; ++i) {
+        const double *row = X + i * n_cols;
+        double *out = phi + i * (n_cols + 1);
+        for (int32_t t = 0; t < n_trees; ++t) {
+            shap_recurse(nodes, cover, roots[t], row, out, path, 0, 1, 1, -1);
+        }
+    }
+    free(path);
+    return 0;
+}
