@@ -59,8 +59,8 @@ def test_missing_and_corrupt_objects_are_named(store, model_dir):
     with pytest.raises(registry.ModelNotFound, match="latest.json"):
         registry.load(store, NAME)
     version = registry.publish(store, model_dir)
-    store.put(f"amsterdam-price/{version}/lean.pkl", b"not a pickle")
-    with pytest.raises(registry.RegistryError, match=r"lean.pkl is corrupt"):
+    store.put(f"amsterdam-price/{version}/compiled.pkl", b"not a pickle")
+    with pytest.raises(registry.RegistryError, match=r"compiled.pkl is corrupt"):
         registry.load(store, NAME)
     store.put("amsterdam-price/latest.json", b"{oops")
     with pytest.raises(registry.RegistryError, match=r"latest.json is corrupt"):
@@ -108,8 +108,8 @@ def test_concurrent_publishes_leave_consistent_latest(tmp_path, model_dir):
 def test_publish_refuses_incomplete_model_dir(tmp_path, model_dir):
     partial = tmp_path / "partial"
     shutil.copytree(model_dir, partial)
-    (partial / "lean.pkl").unlink()
-    with pytest.raises(registry.ModelNotFound, match="lacks lean.pkl"):
+    (partial / "compiled.pkl").unlink()
+    with pytest.raises(registry.ModelNotFound, match="lacks compiled.pkl"):
         registry.publish(registry.open_store(tmp_path / "store"), partial)
 
 
@@ -131,7 +131,7 @@ def test_cli_against_moto_server(moto_server, smoke_run, capsys):
     listing = capsys.readouterr().out
     assert f"* {first}" in listing and listing.count("\n") >= 2
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert f"prefix/amsterdam-price/{first}/lean.pkl" in keys
+    assert f"prefix/amsterdam-price/{first}/compiled.pkl" in keys
     assert json.loads(boto3.client("s3").get_object(
         Bucket=BUCKET, Key="prefix/amsterdam-price/latest.json")["Body"].read())["version"] == first
 

@@ -131,7 +131,7 @@ def test_a_fleet_on_a_dask_cluster_survives_a_killed_worker_and_a_bad_city(
         # the worker read the bytes the client sent, in its own folder, not the client's path
         assert run["data"]["sha256"] == sha256_of(Path(row["source"]))
         assert not run["data"]["path"].startswith(str(data))
-        assert (fleet_dir / label / "model" / "lean.pkl").is_file()
+        assert (fleet_dir / label / "model" / "compiled.pkl").is_file()
         assert (fleet_dir / label / "index.html").is_file()
     page = (fleet_dir / "index.html").read_text()
     assert all(f'href="{label}/index.html"' in page for label in ("valencia", "albany"))

@@ -117,7 +117,7 @@ def test_metrics_and_model_written(smoke_run):
         assert set(metrics[model]) == {"mae", "rmse", "r2", "mape"}
         assert 20 < metrics[model]["mae"] < 70, "hold-out MAE in euros is plausible"
     assert sorted(p.name for p in (smoke_run / "model").iterdir()) == [
-        "lean.pkl", "metadata.json", "model.pkl", "neighbourhoods.geojson"]
+        "compiled.pkl", "metadata.json", "model.pkl", "neighbourhoods.geojson"]
     metadata = json.loads((smoke_run / "model" / "metadata.json").read_text())
     assert metadata["geometry"] == "neighbourhoods.geojson"
     for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
@@ -158,7 +158,7 @@ def test_interactive_notebooks_continue_the_newest_interactive_run(tmp_path, mon
     (first / runfolder.FEATURES).write_bytes(b"x")
     (first / runfolder.CLEANING).write_text("{}")
     assert runfolder.output_dir(None, "03_automl") == first
-    with pytest.raises(runfolder.MissingUpstream, match=r"has model/lean.pkl.*: run 03_automl first"):
+    with pytest.raises(runfolder.MissingUpstream, match=r"has model/compiled.pkl.*: run 03_automl first"):
         runfolder.output_dir(None, "04_explain")
     assert runfolder.output_dir(None, "02_features") != first  # a source step starts afresh
 

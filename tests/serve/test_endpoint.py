@@ -83,7 +83,7 @@ def test_served_prices_equal_training_pipeline(api, model_dir, training_rows):
     served = np.array([p["price_eur"] for p in body["predictions"]])
     pipeline = joblib.load(model_dir / "model.pkl")
     expected = pipeline.predict(features.feature_table(rows, target=None))
-    assert np.max(np.abs(served - expected)) <= compiler.TOLERANCE_EUR + 0.005  # 2-dp rounding
+    assert np.max(np.abs(served - expected)) <= compiler.TOLERANCE + 0.005  # 2-dp rounding
 
 
 def test_batch_limit(api):
@@ -164,9 +164,9 @@ def test_missing_model_is_503_until_published(empty_api, model_dir):
 def test_corrupt_model_is_503_then_recovers(empty_api, model_dir):
     url, store = empty_api
     version = registry.publish(store, model_dir)
-    store.put(f"{spec.get().name}/{version}/lean.pkl", b"not a pickle")
+    store.put(f"{spec.get().name}/{version}/compiled.pkl", b"not a pickle")
     status, body = http(f"{url}/predict", EXAMPLE)
-    assert status == 503 and "lean.pkl is corrupt" in body["reason"]
+    assert status == 503 and "compiled.pkl is corrupt" in body["reason"]
     fixed = registry.publish(store, model_dir)
     assert http(f"{url}/predict", EXAMPLE)[1]["model"]["version"] == fixed
 

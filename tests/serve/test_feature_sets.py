@@ -117,7 +117,7 @@ def test_detailed_prices_equal_the_training_pipeline(served, feature_set, reques
     prices = np.array([p["price_eur"] for p in body["predictions"]])
     pipeline = joblib.load(run / "model" / "model.pkl")
     expected = pipeline.predict(features.feature_table(rows, target=None, feature_set=chosen))
-    assert np.max(np.abs(prices - expected)) <= compiler.TOLERANCE_EUR + 0.005
+    assert np.max(np.abs(prices - expected)) <= compiler.TOLERANCE + 0.005
 
 
 def test_mixed_batch_is_422_naming_positions(served):

@@ -29,7 +29,7 @@ def test_lean_matches_pycaret_on_every_training_row(model_dir, table, lean):
     pipeline = joblib.load(model_dir / "model.pkl")
     X = table.drop(columns="price")
     diff = np.abs(lean.predict(X) - np.asarray(pipeline.predict(X)))
-    assert diff.max() <= compiler.TOLERANCE_EUR
+    assert diff.max() <= compiler.TOLERANCE
     assert len(diff) == len(table)
 
 
@@ -64,31 +64,56 @@ def test_euro_contributions_add_up(table, lean):
         assert row["price"] == pytest.approx(price, abs=0.01)
 
 
-def test_lightgbm_contributions_equal_shap_treeexplainer(table, lean):
+def test_compiled_treeshap_equals_shap_treeexplainer(model_dir, table, lean):
+    """The compiled trees' own TreeSHAP (C, from structure and cover) against shap's on the
+    pipeline's fitted estimator, and its base value against shap's expected value."""
     import shap
 
-    if not type(lean.estimator).__module__.startswith("lightgbm"):
-        pytest.fail(f"smoke model is {type(lean.estimator).__name__}; expected LightGBM")
+    estimator = joblib.load(model_dir / "model.pkl").steps[-1][1]
     X = lean.transform(table.drop(columns="price").head(30))
-    native, _ = contributions.raw_contributions(lean, X)
-    reference = shap.TreeExplainer(lean.estimator).shap_values(X)
-    np.testing.assert_allclose(native, reference, atol=1e-6)
+    native, base = contributions.raw_contributions(lean, X)
+    explainer = shap.TreeExplainer(estimator)
+    np.testing.assert_allclose(native, explainer.shap_values(X), atol=1e-9)
+    np.testing.assert_allclose(base, float(np.ravel(explainer.expected_value)[0]), atol=1e-9)
+
+
+@pytest.mark.parametrize(("name", "preset"), [("rf", "lean"), ("et", "lean"), ("gbr", "lean"),
+                                              ("dt", "lean"), ("ridge", "lean"),
+                                              ("lightgbm", "article")])
+def test_every_candidate_estimator_compiles_to_the_cent(table, name, preset):
+    """Whichever model compare_models picks (random forest won on a full London run) and
+    either preset (the article's: polynomial terms, quantile transform, scaling, selection)
+    compiles and prices every training row within a cent; tree models also explain exactly."""
+    from airbnb_price.train import modeling
+
+    sample = table.sample(600, random_state=0)
+    exp = modeling.setup_experiment(sample, preset, folds=2)
+    pipeline = exp.finalize_model(exp.create_model(name, verbose=False))
+    X = sample.drop(columns="price")
+    compiled = compiler.compile_pipeline(pipeline, X)  # raises ArtifactMismatch otherwise
+    assert compiler.check_equivalence(compiled, pipeline, X) <= compiler.TOLERANCE
+    if name != "ridge":
+        import shap
+
+        Xt = compiled.transform(X.head(20))
+        native, _ = contributions.raw_contributions(compiled, Xt)
+        reference = shap.TreeExplainer(pipeline.steps[-1][1]).shap_values(Xt)
+        np.testing.assert_allclose(native, reference, atol=1e-6)
 
 
 def test_serving_modules_do_not_import_training_stack(model_dir):
-    """Loading and predicting must not pull PyCaret, shap, papermill or ydata-profiling.
-
-    (LightGBM imports pandas and matplotlib when they are installed, as they are here; the
-    serving requirements leave both out.)"""
+    """Loading, pricing and explaining a compiled model pulls none of PyCaret, shap,
+    papermill, ydata-profiling, pandas, scikit-learn, SciPy or LightGBM, even where they are
+    installed (as here)."""
     code = (
-        "import sys, joblib; from airbnb_price.core import features, registry;"
+        "import sys; from airbnb_price.core import features, registry;"
         "from airbnb_price.serve import artifact, contributions;"
-        f"m = joblib.load({str(model_dir / 'lean.pkl')!r});"
+        f"m = artifact.load({str(model_dir)!r});"
         "row = features.add_features({'name': ['x'], 'neighbourhood': ['Centrum-West'],"
         "'room_type': ['Private room'], 'latitude': [52.37], 'longitude': [4.89],"
         "'minimum_nights': [2], 'availability_365': [0], 'calculated_host_listings_count': [1]});"
         "m.predict(row); contributions.explain(m, row);"
-        "bad = [k for k in ('pycaret', 'shap', 'papermill', 'ydata_profiling')"
-        " if k in sys.modules]; assert not bad, bad"
+        "bad = [k for k in ('pycaret', 'shap', 'papermill', 'ydata_profiling', 'pandas',"
+        " 'sklearn', 'scipy', 'lightgbm', 'joblib') if k in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

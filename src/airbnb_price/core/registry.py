@@ -3,7 +3,11 @@
 Layout under the store root (`/path/to/dir` or `s3://bucket/prefix`):
 
     <model-name>/<version>/model.pkl       the PyCaret pipeline (training side, explanation)
-    <model-name>/<version>/lean.pkl        the serving artifact (airbnb_price.serve.artifact)
+    <model-name>/<version>/compiled.pkl    the served artifact (airbnb_price.serve.artifact):
+                                           numpy tables and compiled trees; versions published
+                                           before the compiled engine have lean.pkl instead
+                                           (scikit-learn objects; `airbnb-price model compile`
+                                           adds their compiled.pkl)
     <model-name>/<version>/metadata.json   metrics, data sha256, inputs seen in training, versions
     <model-name>/latest.json               {"version": ...}: written last, so it only ever names
                                            a version whose files are all in place
@@ -25,7 +29,10 @@ from typing import Any
 
 from airbnb_price.core import config, geo, spec
 
-ARTIFACTS = ("model.pkl", "lean.pkl")
+#: The served artifact's file, and the one of models published before the compiled engine.
+COMPILED = "compiled.pkl"
+LEGACY = "lean.pkl"
+PIPELINE = "model.pkl"
 #: Published when the run's model folder has them (metadata names them).
 OPTIONAL_ARTIFACTS = (geo.FILE,)
 METADATA = "metadata.json"
@@ -159,16 +166,17 @@ def publish(store: Store, model_dir: Path, name: str | None = None,
     """Upload a run's model folder as a new version, then point latest.json at it. The name
     defaults to its spec's (`spec.of_metadata`)."""
     model_dir = Path(model_dir)
-    missing = [f for f in (*ARTIFACTS, METADATA) if not (model_dir / f).is_file()]
+    metadata = run_metadata(model_dir) if (model_dir / METADATA).is_file() else {}
+    artifacts = (PIPELINE, metadata.get("artifact", LEGACY))
+    missing = [f for f in (*artifacts, METADATA) if not (model_dir / f).is_file()]
     if missing:
         raise ModelNotFound(f"{model_dir} lacks {', '.join(missing)}: did notebook 03 finish?")
     version = version or new_version()
-    metadata = run_metadata(model_dir)
     name = name or spec.of_metadata(metadata).name
     metadata |= {"version": version, "name": name,
                  "published_at": dt.datetime.now(dt.UTC).isoformat()}
     present = [a for a in OPTIONAL_ARTIFACTS if (model_dir / a).is_file()]
-    for artifact in (*ARTIFACTS, *present):
+    for artifact in (*artifacts, *present):
         store.put(f"{name}/{version}/{artifact}", (model_dir / artifact).read_bytes())
     store.put(f"{name}/{version}/{METADATA}", json.dumps(metadata, indent=2).encode())
     promote(store, version, name)
@@ -228,19 +236,49 @@ def list_versions(store: Store, name: str) -> list[dict]:
             for v in store.list(name)]
 
 
-def load(store: Store, name: str, version: str | None = None,
-         artifact: str = "lean.pkl") -> LoadedModel:
-    """Load a version (default: latest) of `artifact`; errors name the key and the cause."""
-    import joblib
+def _unpickle(raw: bytes, where: str) -> Any:
+    """A compiled artifact is a plain pickle of numpy arrays; a model published before the
+    compiled engine needs joblib and scikit-learn, which the serving install leaves out."""
+    if where.endswith(COMPILED):
+        import pickle
 
+        return pickle.loads(raw)
+    try:
+        import joblib
+
+        return joblib.load(io.BytesIO(raw))
+    except ImportError as exc:
+        raise RegistryError(
+            f"{where} was published before the compiled engine and needs {exc.name} to load; "
+            f"`airbnb-price model compile {where.rsplit('/', 3)[-3]} --version "
+            f"{where.rsplit('/', 2)[-2]}` adds its {COMPILED}") from exc
+
+
+def load(store: Store, name: str, version: str | None = None,
+         artifact: str | None = None) -> LoadedModel:
+    """Load a version (default: latest) of `artifact` (default: the one its metadata names,
+    the compiled artifact for every model published since the compiled engine); errors name
+    the key and the cause."""
     version = version or latest_version(store, name)
     metadata = read_metadata(store, version, name)
+    artifact = artifact or metadata.get("artifact", LEGACY)
+    where = f"{store.url}/{name}/{version}/{artifact}"
     raw = store.get(f"{name}/{version}/{artifact}")
     try:
-        model = joblib.load(io.BytesIO(raw))
+        model = _unpickle(raw, where)
+    except RegistryError:
+        raise
     except Exception as exc:
-        raise RegistryError(f"{store.url}/{name}/{version}/{artifact} is corrupt: "
-                            f"{type(exc).__name__}: {exc}") from exc
+        raise RegistryError(f"{where} is corrupt: {type(exc).__name__}: {exc}") from exc
     geometry = store.get(f"{name}/{version}/{metadata['geometry']}") if metadata.get(
         "geometry") else None
     return LoadedModel(version, model, metadata, geometry)
+
+
+def add_artifact(store: Store, name: str, version: str, artifact: str, body: bytes) -> None:
+    """Add a file to a published version and name it in its metadata (the artifact first,
+    the metadata last: a reader sees the old or the new version, never half of one)."""
+    metadata = read_metadata(store, version, name)
+    store.put(f"{name}/{version}/{artifact}", body)
+    store.put(f"{name}/{version}/{METADATA}",
+              json.dumps(metadata | {"artifact": artifact}, indent=2).encode())

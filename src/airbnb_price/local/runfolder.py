@@ -26,9 +26,9 @@ EXAMPLE = "example.json"
 MODEL_DIR = "model"
 #: The outputs each notebook's downstream steps read, by the notebook that writes them.
 MADE_BY = {FEATURES: "02_features", CLEANING: "02_features", EXAMPLE: "02_features",
-           f"{MODEL_DIR}/lean.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl"}
+           f"{MODEL_DIR}/compiled.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl"}
 #: What each notebook needs from earlier steps (the run folder's contract).
-NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/lean.pkl", FEATURES),
+NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/compiled.pkl", FEATURES),
          "05_deploy": (f"{MODEL_DIR}/metadata.json", EXAMPLE)}
 INTERACTIVE = "-interactive"
 
@@ -124,7 +124,7 @@ def model_dir(run_dir: Path, given: str | os.PathLike | None = None) -> Path:
 
 def newest_model_dir(runs_root: Path | None = None) -> Path:
     """The newest run's model folder (deploys without --run)."""
-    found = sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/lean.pkl"))
+    found = sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/compiled.pkl"))
     if not found:
         raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "
                               "run 03_automl first")

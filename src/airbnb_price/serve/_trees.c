@@ -30,14 +30,11 @@ typedef struct {
 enum { MISSING_NONE = 0, MISSING_ZERO = 1, MISSING_NAN = 2 };
 #define ZERO_THRESHOLD ((double)1e-35f)
 
-static inline int32_t child(const Node *node, double x) {
+static inline int32_t missing_child(const Node *node, double x) {
     int missing = (node->flags >> 1) & 3;
     if (isnan(x)) {
-        if (missing == MISSING_NONE) {
-            x = 0.0;
-        } else {
-            return (node->flags & 1) ? node->left : node->right;
-        }
+        if (missing != MISSING_NONE) return (node->flags & 1) ? node->left : node->right;
+        x = 0.0;
     }
     if (missing == MISSING_ZERO && x >= -ZERO_THRESHOLD && x <= ZERO_THRESHOLD) {
         return (node->flags & 1) ? node->left : node->right;
@@ -45,10 +42,19 @@ static inline int32_t child(const Node *node, double x) {
     return x <= node->threshold ? node->left : node->right;
 }
 
+/* The child a value goes to; the common case (a number, no zero rule) without branches. */
+static inline int32_t child(const Node *node, double x) {
+    if (__builtin_expect(isnan(x) || (node->flags & 6) == (MISSING_ZERO << 1), 0)) {
+        return missing_child(node, x);
+    }
+    return x <= node->threshold ? node->left : node->right;
+}
+
 #define BLOCK 128
 
 /* out[i] += sum over trees of the leaf row i reaches. Rows go in blocks so that one tree's
- * nodes stay in cache while the block's rows walk it. */
+ * nodes stay in cache while the block's rows walk it. (Walking 8 rows in lockstep measured
+ * half as fast: its extra branches cost more than the overlapped loads gained.) */
 void trees_predict(const double *X, int64_t n_rows, int64_t n_cols, const Node *nodes,
                    const int32_t *roots, int32_t n_trees, double *out) {
     for (int64_t start = 0; start < n_rows; start += BLOCK) {

@@ -1,8 +1,11 @@
-"""The lean serving artifact: a fitted PyCaret pipeline as plain numpy steps.
+"""The compiled serving artifact: a fitted PyCaret pipeline as plain numpy steps, its
+estimator as compiled trees (`trees.Trees`) or a linear formula.
 
 `airbnb_price.train.compiler` builds it from a fitted pipeline; this module holds what a
-loaded artifact is and does, so the Lambda image unpickles and runs it with numpy,
-scikit-learn and LightGBM only (never PyCaret or pandas).
+loaded artifact is and does, so the Lambda image unpickles and runs it with numpy alone
+(never PyCaret, pandas, scikit-learn, SciPy or LightGBM). Models published before the
+compiled engine (`lean.pkl`) hold scikit-learn objects in the same classes: they load where
+scikit-learn is installed, and `airbnb-price model compile` gives them a compiled.pkl.
 """
 
 from __future__ import annotations
@@ -15,12 +18,20 @@ from typing import Any
 
 import numpy as np
 
+from airbnb_price.core import registry
+
 #: The artifact's file name in a model folder and in the registry.
-FILE = "lean.pkl"
+FILE = registry.COMPILED
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _positions(values: np.ndarray, index: dict[Any, int], unseen: int, missing: int) -> list[int]:
+    """Each value's row in a lookup table (one dict probe per value, no per-row arrays)."""
+    get = index.get
+    return [missing if v is None or v != v else get(v, unseen) for v in values]
 
 
 @dataclass
@@ -36,8 +47,16 @@ class Lookup:
     missing: np.ndarray
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        return np.vstack([self.missing if _missing(v) else self.table.get(v, self.unseen)
-                          for v in values])
+        if "_rows" not in self.__dict__:  # built once per loaded model, not pickled
+            levels = list(self.table)
+            self._index = {level: i for i, level in enumerate(levels)}
+            self._rows = np.vstack([*(self.table[v] for v in levels), self.unseen,
+                                    self.missing]).reshape(len(levels) + 2, -1)
+        n = len(self._index)
+        return self._rows[_positions(values, self._index, n, n + 1)]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_rows", "_index")}
 
 
 @dataclass
@@ -49,7 +68,9 @@ class Step:
     """
 
     name: str
-    kind: str  # "sklearn" | "rare" | "lookup" | "select" ("onehot": artifacts before 0.2)
+    #: "transform" (numpy form of a scikit-learn transformer) | "rare" | "lookup" | "select";
+    #: before the compiled engine "sklearn" (the fitted object itself) and, before 0.2, "onehot".
+    kind: str
     include: np.ndarray
     gather: np.ndarray
     columns: list[str]
@@ -99,21 +120,22 @@ class LeanModel:
             X = step.apply(X)
         return X.astype(float)
 
-    def to_euros(self, transformed: np.ndarray) -> np.ndarray:
-        """Map predictions in the (possibly transformed) target space back to prices (named
-        for the euro, the first model's currency; pickles name the method)."""
+    def to_prices(self, transformed: np.ndarray) -> np.ndarray:
+        """Map predictions in the (possibly transformed) target space back to prices in the
+        model's currency."""
         transformed = np.asarray(transformed, dtype=float)
         if self.target_transformer is None:
             return transformed
         return self.target_transformer.inverse_transform(transformed.reshape(-1, 1)).ravel()
 
     def predict(self, table: Mapping[str, Any]) -> np.ndarray:
-        """Price in euros per row."""
-        return self.to_euros(self.estimator.predict(self.transform(table)))
+        """Price per row, in the model's currency."""
+        return self.to_prices(self.estimator.predict(self.transform(table)))
 
 
 def load(model_dir: str | Path) -> LeanModel:
-    """Load the artifact from a run's model folder."""
-    import joblib
+    """Load the compiled artifact from a run's model folder."""
+    import pickle
 
-    return joblib.load(Path(model_dir) / FILE)
+    with open(Path(model_dir) / FILE, "rb") as file:
+        return pickle.load(file)

@@ -23,10 +23,13 @@ class NotExplainable(TypeError):
 def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(contributions per feature, base value) in target space for a transformed matrix X.
 
-    LightGBM computes exact tree SHAP itself (no shap package needed at serving time); other
-    tree models use shap.TreeExplainer where shap is installed (training environment).
+    A compiled model computes exact TreeSHAP from its own trees' structure and cover (the C
+    evaluator, no shap or LightGBM needed); a model published before the compiled engine
+    uses LightGBM's own TreeSHAP, or shap.TreeExplainer where shap is installed.
     """
     estimator = model.estimator
+    if hasattr(estimator, "contributions"):
+        return estimator.contributions(X)
     if type(estimator).__module__.startswith("lightgbm"):
         out = estimator.predict(X, pred_contrib=True)
         return out[:, :-1], out[:, -1]
@@ -49,7 +52,7 @@ def euro_contributions(model: LeanModel, contributions: np.ndarray,
     order = np.argsort(-np.abs(contributions), axis=1)
     ordered = np.take_along_axis(contributions, order, axis=1)
     path = np.concatenate([base[:, None], base[:, None] + np.cumsum(ordered, axis=1)], axis=1)
-    euros_path = model.to_euros(path.ravel()).reshape(path.shape)
+    euros_path = model.to_prices(path.ravel()).reshape(path.shape)
     euros = np.empty_like(contributions)
     np.put_along_axis(euros, order, np.diff(euros_path, axis=1), axis=1)
     return euros, euros_path[:, 0]

@@ -15,6 +15,7 @@ The artifact's classes live in the serve layer, which the Lambda image ships; th
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from airbnb_price.serve.artifact import LeanModel, Lookup, Step
+from airbnb_price.train import estimators
 
 #: scikit-learn transformers kept as they are (fitted state only, applied to numpy arrays).
 SKLEARN_TRANSFORMERS = {
@@ -31,8 +33,9 @@ SKLEARN_TRANSFORMERS = {
 #: Steps that only drop or reorder columns; the traced column list is all they need.
 SELECTORS = {"SelectFromModel", "RemoveMulticollinearity", "SequentialFeatureSelector",
              "SelectKBest", "BorutaSelector"}
-#: Euro tolerance between the lean artifact and the PyCaret pipeline.
-TOLERANCE_EUR = 0.01
+#: Largest difference allowed between the compiled artifact's prices and the PyCaret
+#: pipeline's, in the model's currency (one cent; a yen for JPY is stricter than needed).
+TOLERANCE = 0.01
 
 
 class UnsupportedStep(TypeError):
@@ -115,12 +118,9 @@ def _compile_step(name: str, wrapper: Any, frame: Any, after: list[str]) -> Step
     return step
 
 
-def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
-    """Compile a fitted PyCaret regression pipeline, tracing columns on the DataFrame `X`.
-
-    Raises `ArtifactMismatch` unless the artifact's predictions on `X` equal the pipeline's
-    within TOLERANCE_EUR.
-    """
+def trace_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
+    """The fitted pipeline as a sequence of plain steps around its own scikit-learn objects
+    (the form models were served in before the compiled engine), columns traced on `X`."""
     steps, target = [], None
     current, columns = X, list(X.columns)
     for name, wrapper in pipeline.steps[:-1]:
@@ -130,29 +130,57 @@ def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> Lea
         received, current = current, wrapper.transform(current)
         columns = [str(c) for c in current.columns]
         steps.append(_compile_step(name, wrapper, received, columns))
-    lean = LeanModel(list(X.columns), steps, pipeline.steps[-1][1], target, columns,
+    return LeanModel(list(X.columns), steps, pipeline.steps[-1][1], target, columns,
                      metadata or {})
-    check_equivalence(lean, pipeline, X)
-    return lean
+
+
+def without_libraries(traced: LeanModel) -> LeanModel:
+    """The traced model with every scikit-learn transformer, the estimator and the target
+    transform replaced by their numpy forms: what the engine serves without scikit-learn,
+    SciPy or LightGBM. Also upgrades a model published before the compiled engine."""
+    try:
+        steps = [dataclasses.replace(step, kind="transform",
+                                     transformer=estimators.transformer(step.transformer))
+                 if step.kind == "sklearn" else step for step in traced.steps]
+        target = traced.target_transformer
+        return LeanModel(traced.input_columns, steps, estimators.estimator(traced.estimator),
+                         None if target is None else estimators.transformer(target),
+                         traced.feature_names, traced.metadata)
+    except estimators.Unsupported as exc:
+        raise UnsupportedStep(str(exc)) from exc
+
+
+def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
+    """Compile a fitted PyCaret regression pipeline into the served artifact (numpy tables
+    and compiled trees), tracing columns on the DataFrame `X` (the training rows).
+
+    Raises `ArtifactMismatch` unless the artifact's predictions on every row of `X` equal the
+    pipeline's within TOLERANCE (one cent of the model's currency).
+    """
+    compiled = without_libraries(trace_pipeline(pipeline, X, metadata))
+    check_equivalence(compiled, pipeline, X)
+    return compiled
 
 
 def check_equivalence(lean: LeanModel, pipeline: Any, X: Any) -> float:
-    """Largest absolute euro difference between artifact and pipeline on `X` (raises if > 1 ct)."""
+    """Largest absolute price difference between artifact and pipeline on `X` (raises if
+    over TOLERANCE)."""
     worst = float(np.max(np.abs(lean.predict(X) - np.asarray(pipeline.predict(X)))))
-    if not worst <= TOLERANCE_EUR:
-        raise ArtifactMismatch(f"lean artifact differs from the pipeline by up to EUR {worst:.4f}")
+    if not worst <= TOLERANCE:
+        raise ArtifactMismatch(f"the compiled artifact differs from the pipeline by up to "
+                               f"{worst:.4f} (allowed: {TOLERANCE})")
     return worst
 
 
 def measure(path: Any, row: Mapping[str, Any], repeats: int = 200) -> dict[str, float]:
-    """Load time, single-row predict time and file size of a saved lean artifact."""
+    """Load time, single-row predict time and file size of a saved compiled artifact."""
     import os
+    import pickle
     import time
 
-    import joblib
-
     started = time.perf_counter()
-    model = joblib.load(path)
+    with open(path, "rb") as file:
+        model = pickle.load(file)
     load_s = time.perf_counter() - started
     model.predict(row)
     started = time.perf_counter()
@@ -161,5 +189,3 @@ def measure(path: Any, row: Mapping[str, Any], repeats: int = 200) -> dict[str, 
     return {"load_s": round(load_s, 4),
             "predict_ms": round((time.perf_counter() - started) / repeats * 1000, 3),
             "size_mb": round(os.path.getsize(path) / 1e6, 3)}
-
-

@@ -281,7 +281,7 @@ def model_metadata(table: pd.DataFrame, result: AutoMLResult, lean: Any, run_id:
         "name": model.name, "city": model.city, "feature_set": model.feature_set.name,
         "city_record": prepared["city"], "currency": prepared["city"]["currency"],
         "price_window": prepared["price_window"],
-        "estimator": type(lean.estimator).__name__,
+        "estimator": getattr(lean.estimator, "kind", "") or type(lean.estimator).__name__,
         "metrics": {"holdout": result.holdout, "baseline_lightgbm": result.baseline,
                     "naive_median": result.naive},
         "data": prepared["data"], "training_rows": len(table),
@@ -334,17 +334,20 @@ def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
 
 def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict,
                neighbourhoods: Any = None) -> dict[str, float]:
-    """Write model.pkl (PyCaret pipeline), lean.pkl, metadata.json and, when a neighbourhoods
-    file is given, its validated copy (so the endpoint serves the map the model was made
-    with); return sizes in MB."""
+    """Write model.pkl (PyCaret pipeline), compiled.pkl (the served artifact, a plain pickle
+    of numpy arrays), metadata.json and, when a neighbourhoods file is given, its validated
+    copy (so the endpoint serves the map the model was made with); return sizes in MB."""
+    import pickle
+
     import joblib
 
-    from airbnb_price.core import geo
+    from airbnb_price.core import geo, registry
 
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(final, model_dir / "model.pkl")
-    joblib.dump(lean, model_dir / "lean.pkl")
+    joblib.dump(final, model_dir / registry.PIPELINE)
+    (model_dir / registry.COMPILED).write_bytes(pickle.dumps(lean, protocol=5))
+    metadata = metadata | {"artifact": registry.COMPILED}
     if neighbourhoods:
         raw = Path(neighbourhoods).read_bytes()
         geo.parse(raw, str(neighbourhoods))
