@@ -1,26 +1,31 @@
-# The prediction endpoint's image: AWS's Lambda Python base + the serving requirements only
-# (no pandas, no PyCaret), versions from the same lock as training so the model unpickles.
+# The prediction endpoint's image: AWS's Lambda Python base + the serving install only (numpy,
+# boto3, pydantic, shapely, powertools and the package with its compiled tree evaluator; no
+# pandas, PyCaret, scikit-learn, SciPy or LightGBM), versions from the same lock as training.
 # BASE is overridable: the container test builds on a local Debian/Python 3.11 base, because
 # the public base image cannot be pulled offline.
 ARG BASE=public.ecr.aws/lambda/python:3.11
-FROM ${BASE}
 
-# LightGBM links OpenMP's runtime (libgomp.so.1), which the Lambda base image lacks.
-# hadolint ignore=DL3033
-RUN if ! python3 -c "import ctypes.util as u, sys; sys.exit(not u.find_library('gomp'))"; then \
-      yum install -y libgomp && yum clean all && rm -rf /var/cache/yum; \
+# Stage 1: install into /opt/task. The engine's tree evaluator (src/airbnb_price/serve/_trees.c)
+# is compiled here, with portable flags (setup.py), by whatever C compiler the base's package
+# manager has; the compiler never reaches the final image.
+FROM ${BASE} AS build
+# hadolint ignore=DL3008,DL3033,DL3041
+RUN if ! command -v gcc >/dev/null; then \
+      if command -v dnf >/dev/null; then dnf install -y gcc && dnf clean all; \
+      elif command -v yum >/dev/null; then yum install -y gcc && yum clean all; \
+      else apt-get update -q && apt-get install -y -q --no-install-recommends gcc libc6-dev; fi; \
     fi
-
-# The package with its `serving` extra, every version from requirements/constraints.txt.
-# The libraries' own test suites (~57 MB of numpy/scipy/sklearn) are never imported: pruned.
-COPY pyproject.toml README.md /tmp/build/
+COPY pyproject.toml setup.py README.md /tmp/build/
 COPY requirements/constraints.txt /tmp/build/requirements/constraints.txt
 COPY src /tmp/build/src
-RUN python3 -m pip install --no-cache-dir --target /var/task \
+# The libraries' own test suites are never imported: pruned.
+RUN python3 -m pip install --no-cache-dir --target /opt/task \
       -c /tmp/build/requirements/constraints.txt "/tmp/build[serving]" \
-    && find /var/task -depth -type d -name tests -exec rm -rf {} + \
-    && rm -rf /tmp/build
+    && find /opt/task -depth -type d -name tests -exec rm -rf {} +
 
+# Stage 2: the base image plus the installed files.
+FROM ${BASE}
+COPY --from=build /opt/task /var/task
 COPY lambda/handler.py /var/task/handler.py
 WORKDIR /var/task
 CMD ["handler.handler"]

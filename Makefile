@@ -45,7 +45,7 @@ $(NODE_STAMP): package.json package-lock.json  ## Serverless Framework 3.40.0, f
 
 serving-env: $(SERVING_STAMP)
 
-$(SERVING_STAMP): pyproject.toml requirements/constraints.txt $(shell find src/airbnb_price -name '*.py')
+$(SERVING_STAMP): pyproject.toml setup.py requirements/constraints.txt $(shell find src/airbnb_price -name '*.py' -o -name '*.c')
 	$(PYTHON) -m venv $(SERVING_VENV)
 	$(SERVING_VENV)/bin/pip install --quiet --upgrade pip==24.3.1
 	$(SERVING_VENV)/bin/pip install --quiet -c requirements/constraints.txt '.[serving]'

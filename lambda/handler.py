@@ -5,14 +5,16 @@
                                    default city) and the fields sent pick the model (detailed
                                    fields: the detailed model, review history too: the
                                    existing-listing model)
-    GET  /health                   which models and cities are loaded, when and from where
+    GET  /health                   which models are served (and which not, and why), the
+                                   cities loaded here and published in the store
 
 Examples: `lambda/events/*.json` (API Gateway events) and `lambda/events/bodies/*.json`.
 The model is loaded on the first request, not at import time, so a missing or broken model
 costs a 503 with the reason instead of a crashed container, and the next request retries.
 Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME and
-POWERTOOLS_METRICS_NAMESPACE (serverless.yml's environment). The request contract, model
-cache and prediction live in `airbnb_price.serve`; this file only wires them to powertools.
+POWERTOOLS_METRICS_NAMESPACE (serverless.yml's environment). The pricing engine
+(`airbnb_price.serve.engine`: contract, checks, compiled model) and its cache live in the
+package; this file only wires them to powertools and maps their errors to HTTP.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from airbnb_price.serve import cache, predict, request
+from airbnb_price.serve import cache, engine, request
 
 logger = Logger()
 metrics = Metrics()
@@ -48,19 +50,14 @@ def _payload() -> Any:
 
 @app.post("/predict")
 def predict_route() -> Response:
-    with_explain = request.parse_flag(app.current_event.get_query_string_value("explain"),
-                                      "explain")
+    explain = request.parse_flag(app.current_event.get_query_string_value("explain"), "explain")
     payload = _payload()
-    model = request.spec_of(payload, models.default_city)  # decided once per request
-    entry = models.get(model)
-    loaded = entry.get()
-    listings = request.parse_listings(payload, loaded.metadata["inputs"], model.feature_set,
-                                      entry.neighbourhoods)
-    result = predict.predict(loaded, model, listings, with_explain)
-    metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(listings))
-    logger.info("predicted", extra={"listings": len(listings), "explain": with_explain,
-                                    "model": model.name, "model_version": loaded.version})
-    return _json(200, result)
+    served = models.get(request.spec_of(payload, models.default_city))
+    columns = served.listings(request.items_of(payload))
+    metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(columns["latitude"]))
+    logger.info("predicted", extra={"listings": len(columns["latitude"]), "explain": explain,
+                                    "model": served.spec.name, "model_version": served.version})
+    return _json(200, served.answer(columns, explain))
 
 
 @app.get("/health")
@@ -98,6 +95,29 @@ def _unknown_city(exc: cache.UnknownCity) -> Response:
     metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
     return _json(422, {"error": str(exc), "available_cities": exc.available,
                        "errors": [{"loc": [0, "city"], "type": "unknown_city", "msg": str(exc)}]})
+
+
+def _rejected(status: int, body: dict, reason: str) -> Response:
+    logger.info("rejected", extra={"status": status, "reason": reason})
+    metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
+    return _json(status, body)
+
+
+@app.exception_handler(engine.InvalidListings)
+def _invalid(exc: engine.InvalidListings) -> Response:
+    return _rejected(422, {"error": str(exc), "errors": exc.errors}, str(exc))
+
+
+@app.exception_handler(engine.NotExplainable)
+def _not_explainable(exc: engine.NotExplainable) -> Response:
+    return _rejected(422, {"error": "explain is not available for the served model", "errors": [
+        {"loc": ["query", "explain"], "msg": str(exc), "type": "not_explainable"}]}, str(exc))
+
+
+@app.exception_handler(cache.NoSuchModel)
+def _no_such_model(exc: cache.NoSuchModel) -> Response:
+    return _rejected(422, {"error": str(exc), "models": exc.published, "errors": [
+        {"loc": [0], "type": "no_such_model", "msg": str(exc)}]}, str(exc))
 
 
 @app.exception_handler(cache.ModelUnavailable)

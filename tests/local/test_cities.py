@@ -80,10 +80,23 @@ def test_a_batch_of_two_cities_is_422(cities_api):
     assert status == 422 and "one city" in body["error"]
 
 
+def test_a_feature_set_the_city_lacks_is_422_naming_its_models(cities_api):
+    """Victoria is published with its summary model only: a detailed request names it and the
+    fields it needs instead of a 503 about a missing latest.json."""
+    detailed = spec.get("victoria", "detailed").example() | {"city": "victoria"}
+    status, body = http(f"{cities_api}/predict", detailed)
+    assert status == 422, body
+    assert "'victoria' has no detailed model" in body["error"]
+    assert body["models"]["summary"]["name"] == "victoria-price"
+    assert "room_type" in body["models"]["summary"]["required"]
+
+
 def test_health_lists_loaded_and_available_cities(cities_api):
     http(f"{cities_api}/predict", spec.get().example())
     status, body = http(f"{cities_api}/health", method="GET")
-    assert status == 200
+    assert status == 200 and body["status"] == "ok" and "error" not in body
+    assert "amsterdam-price" in body["served"]
+    assert body["models"]["detailed"]["status"] == "unavailable"
     assert body["cities"]["available"] == ["albany", "amsterdam", "victoria"]
     assert "amsterdam" in body["cities"]["loaded"]
 

@@ -73,7 +73,7 @@ def test_container_predicts_with_model_from_s3(image, model_dir):
             assert payload["model"]["version"] == version
             assert 25 <= payload["predictions"][0]["price_eur"] < 500
             health = invoke(httpapi.to_event("GET", "/health", {}, b""))
-            assert json.loads(health["body"])["model"]["version"] == version
+            assert json.loads(health["body"])["models"]["summary"]["version"] == version
         finally:
             logs = subprocess.run([*PODMAN, "logs", container], capture_output=True, text=True,
                                   check=False)

@@ -12,7 +12,7 @@ from examples import EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING
 
 from airbnb_price.core import config, features, registry, spec
 from airbnb_price.local import httpapi, moto
-from airbnb_price.serve import predict, request
+from airbnb_price.serve import engine, request
 from airbnb_price.train import compiler
 
 STORE = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
@@ -62,7 +62,7 @@ def test_single_listing_with_explanation(api):
                              "feature_set": "summary"}
     (item,) = body["predictions"]
     assert 25 <= item["price_eur"] < 500
-    assert len(item["contributions"]) == predict.TOP_CONTRIBUTIONS
+    assert len(item["contributions"]) == engine.TOP_CONTRIBUTIONS
     # contributions are euros that add up (within rounding) to price - base
     total = item["base_eur"] + sum(c["eur"] for c in item["contributions"])
     assert abs(total - item["price_eur"]) <= abs(item["price_eur"] - item["base_eur"]) + 0.05
@@ -145,9 +145,10 @@ def test_explain_flag_must_be_boolean(api):
 
 def test_health_names_the_loaded_model(api):
     status, body = http(f"{api[0]}/health", method="GET")
-    assert status == 200 and body["model"]["version"] == api[1]
-    assert body["model"]["store"] == STORE and body["model"]["loaded_at"]
-    assert body["model"]["neighbourhood_map"] is True
+    model = body["models"]["summary"]
+    assert status == 200 and body["status"] == "ok" and model["version"] == api[1]
+    assert model["status"] == "served" and model["store"] == STORE and model["loaded_at"]
+    assert model["neighbourhood_map"] is True
 
 
 def test_missing_model_is_503_until_published(empty_api, model_dir):
@@ -214,7 +215,7 @@ def test_unexpected_error_hides_the_trace(api, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(predict, "predict", boom)
+    monkeypatch.setattr(engine.ServedModel, "answer", boom)
     status, body = http(f"{api[0]}/predict", EXAMPLE)
     assert status == 500 and "secret" not in json.dumps(body) and "Traceback" not in json.dumps(body)
     assert body["error"] == "internal error"
@@ -226,17 +227,6 @@ def test_event_adapter_matches_http_api_v2():
     assert event["queryStringParameters"] == {"explain": "true", "x": ""}
     assert event["headers"] == {"content-type": "a/b"} and event["body"] == "{}"
     assert httpapi.to_event("GET", "/health", {}, b"")["body"] is None
-
-
-def test_parse_listings_unit():
-    schema = {"levels": {"room_type": ["Private room"]}, "ranges": {"latitude": [52.0, 53.0]}}
-    summary = spec.get().feature_set
-    (listing,) = request.parse_listings(EXAMPLE | {
-        "room_type": " Private room "}, schema, summary)
-    assert listing.room_type == "Private room" and listing.calculated_host_listings_count == 1
-    with pytest.raises(request.RequestError) as error:  # a NaN that got past the parser
-        request.parse_listings(EXAMPLE | {"latitude": float("nan")}, schema, summary)
-    assert error.value.status == 422
 
 
 @pytest.mark.parametrize(("payload", "expected"), [

@@ -13,7 +13,7 @@ from examples import EXAMPLE
 
 from airbnb_price.core import config, registry, spec
 from airbnb_price.local import httpapi, moto
-from airbnb_price.serve import artifact, contract, predict
+from airbnb_price.serve import artifact, engine
 
 SERVING_PYTHON = config.PROJECT_ROOT / ".venv-serving" / "bin" / "python"
 
@@ -25,7 +25,8 @@ handler = httpapi.load_handler(task_root=Path(sys.argv[2]), environment={})  # s
 event = httpapi.to_event("POST", "/predict?explain=true", {"content-type": "application/json"},
                          sys.argv[1].encode())
 response = handler(event, httpapi.LambdaContext())
-absent = [m for m in ("pandas", "pycaret", "shap", "matplotlib")
+absent = [m for m in ("pandas", "pycaret", "shap", "matplotlib", "sklearn", "scipy",
+                      "lightgbm", "joblib")
           if importlib.util.find_spec(m) is not None]
 print(json.dumps({"response": response, "installed": absent,
                   "loaded": sorted(m for m in ("pandas", "pycaret") if m in sys.modules)}))
@@ -55,6 +56,7 @@ def test_handler_predicts_in_the_serving_env(serving_python, model_dir):
     (served,) = json.loads(response["body"])["predictions"]
     # the price the training environment computes from the same artifact and listing
     model = spec.get()
-    table = predict.feature_rows([contract.contract(model.feature_set)(**EXAMPLE)], model)
-    assert served["price_eur"] == round(float(artifact.load(model_dir).predict(table)[0]), 2)
+    loaded = registry.LoadedModel("run", artifact.load(model_dir), registry.run_metadata(model_dir))
+    here = engine.ServedModel.build(loaded, model, None)
+    assert served["price_eur"] == round(float(here.price(here.listings([EXAMPLE]))[0]), 2)
     assert json.loads(response["body"])["model"]["version"] == version

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from airbnb_price.core import config, features
+from airbnb_price.core.columns import bounds
 from airbnb_price.data.errors import DataSourceError, SchemaError
 from airbnb_price.data.sources import Source, sha256_of
 
@@ -39,14 +40,11 @@ LAYOUTS = (
     Layout("summary", ("calculated_host_listings_count",)),
 )
 
-#: Columns every layout must provide (after renaming), with the check that applies.
-NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
-    "latitude": (-90.0, 90.0),
-    "longitude": (-180.0, 180.0),
-    "minimum_nights": (1, 100_000),
-    "availability_365": (0, 365),
-    "calculated_host_listings_count": (0, 100_000),
-}
+#: Columns every layout must provide (after renaming), with their bounds from the one table
+#: of input columns (the endpoint refuses what lies outside them, so training drops it too).
+NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {c: bounds(c) for c in (
+    "latitude", "longitude", "minimum_nights", "availability_365",
+    "calculated_host_listings_count")}
 TEXT_COLUMNS = ("neighbourhood", "room_type")
 #: The column `validate` gives each invalid row's reason in (None: valid); the
 #: `drop_invalid_rows` cleaning rule removes those rows and the column.

@@ -4,10 +4,11 @@ its city and feature set, on Dask dataframe partitions.
 Each partition is a block of whole records of one file, read by the worker itself, so memory
 is bounded by the block size whatever the input size: a plain CSV is cut at record ends
 (a newline outside quotes: names and descriptions may hold quoted newlines), a gzip file is
-one block. Rows go through the endpoint's own code: the contract and map checks of
-`serve.request.check_items`, the feature functions of `serve.predict.feature_rows` and the
-lean artifact, so a row gets the price, to the cent, and the refusal reason a request with
-it would get. No row refuses the file: a refused row has its reason in `error`.
+one block. Rows go through the endpoint's own engine (`serve.engine.ServedModel`, from the
+same model cache): its vectorised checks on the block's columns, its feature functions and
+compiled model, so a row gets the price, to the cent, and the refusal reason a request with
+it would get (the refused rows' reasons come from the contract itself). No row refuses the
+file: a refused row has its reason in `error`.
 
 Input paths must be readable by the workers (a shared or mounted folder on a cluster); the
 client gathers the small result partitions in order and writes the output itself.
@@ -32,7 +33,7 @@ from airbnb_price.core import cities, config, registry, spec
 from airbnb_price.data import listings
 from airbnb_price.data.errors import DataSourceError, SchemaError
 from airbnb_price.local import examples
-from airbnb_price.serve import cache, predict, request
+from airbnb_price.serve import cache
 
 #: The output's columns: the input's id (text: ids pass 2^53), the city, the price and its
 #: currency, the model (registry name and version) and, for a refused row, the reason.
@@ -194,21 +195,23 @@ def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
     out["id"] = raw["id"].to_numpy()
     model = spec.get(block.city, block.feature_set)
     try:
-        entry = models(store_url).get(model)
-        loaded = entry.get()
-    except (cache.ModelUnavailable, cache.UnknownCity) as exc:
+        served = models(store_url).get(model)
+    except (cache.ModelUnavailable, cache.UnknownCity, cache.NoSuchModel) as exc:
         out["error"] = f"no model to price with: {exc}"
         return out
-    items = examples.requests_of(typed, model.feature_set, block.city)
-    valid, positions, errors = request.check_items(items, loaded.metadata["inputs"],
-                                                   model.feature_set, entry.neighbourhoods)
-    city = cities.of_metadata(loaded.metadata, model.city)
-    if valid:
-        table = predict.feature_rows(valid, model, city.centre)
-        out.loc[positions, "price"] = predict.prices(loaded, table)
-    out["error"] = _reasons(errors, len(raw))
-    out["currency"], out["model"] = city.currency, loaded.metadata.get("name")
-    out["model_version"] = loaded.version
+    columns = examples.columns_of(typed, model.feature_set)
+    ok = served.check(columns)
+    if ok.any():
+        prices = served.price({c: v[ok] for c, v in columns.items()})
+        out.loc[ok, "price"] = [round(float(p), 2) for p in prices]  # as the endpoint rounds
+    refused = np.flatnonzero(~ok)
+    if len(refused):
+        _, _, errors = served.validate(examples.requests_of(typed.iloc[refused],
+                                                            model.feature_set, block.city))
+        out["error"] = _reasons([e | {"loc": [int(refused[e["loc"][0]]), *e["loc"][1:]]}
+                                 for e in errors], len(raw))
+    out["currency"], out["model"] = served.city.currency, served.metadata.get("name")
+    out["model_version"] = served.version
     return out
 
 

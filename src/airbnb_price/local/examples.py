@@ -8,6 +8,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from airbnb_price.core import config, features
@@ -20,7 +21,11 @@ def _typed(column: str, annotation: Any) -> Callable[[Any], Any]:
     kinds = set(typing.get_args(annotation)) or {annotation}
     if column == "amenities":
         return features.amenity_list
-    return next((kind for kind in (bool, int, float) if kind in kinds), lambda value: value)
+    if bool in kinds:
+        return bool
+    if int in kinds:  # a fractional count stays a number the contract refuses, not truncated
+        return lambda value: int(value) if float(value).is_integer() else float(value)
+    return float if float in kinds else (lambda value: value)
 
 
 def requests_of(frame: pd.DataFrame, feature_set: FeatureSet, city: str | None = None
@@ -39,6 +44,26 @@ def requests_of(frame: pd.DataFrame, feature_set: FeatureSet, city: str | None =
         return [dict(base) for _ in range(len(frame))]
     return [base | {c: v for c, v in zip(present, values, strict=True) if v is not None}
             for values in zip(*columns, strict=True)]
+
+
+def columns_of(frame: pd.DataFrame, feature_set: FeatureSet) -> dict[str, np.ndarray]:
+    """Cleaned listings as the engine's table of columns, each value typed as `requests_of`
+    types it (numbers as float with NaN where missing, everything else as objects with None);
+    columns the file lacks are left out (the engine's checks then name them)."""
+    fields = contract(feature_set).model_fields
+    columns = {}
+    for column in (c for c in feature_set.input_columns if c in frame):
+        annotation = fields[column].annotation
+        kinds = set(typing.get_args(annotation)) or {annotation}
+        if bool not in kinds and kinds & {int, float}:
+            columns[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+            continue
+        convert = _typed(column, annotation)
+        values = np.empty(len(frame), dtype=object)
+        values[:] = [None if missing else convert(v) for v, missing in
+                     zip(frame[column].tolist(), frame[column].isna().tolist(), strict=True)]
+        columns[column] = values
+    return columns
 
 
 def request_of(row: pd.Series, feature_set: FeatureSet, city: str | None = None) -> dict:

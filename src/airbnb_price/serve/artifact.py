@@ -31,7 +31,8 @@ def _missing(value: Any) -> bool:
 def _positions(values: np.ndarray, index: dict[Any, int], unseen: int, missing: int) -> list[int]:
     """Each value's row in a lookup table (one dict probe per value, no per-row arrays)."""
     get = index.get
-    return [missing if v is None or v != v else get(v, unseen) for v in values]
+    return [missing if v is None or v != v else get(v, unseen)  # noqa: PLR0124 (NaN test)
+            for v in values]
 
 
 @dataclass

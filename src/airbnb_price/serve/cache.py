@@ -1,5 +1,6 @@
-"""The endpoint's models: one cache entry per model spec, loaded from the registry on first
-use and kept for the container's life; a failed load is not cached (the next request retries).
+"""The served models of one store (the endpoint's and batch pricing's single cache): one entry
+per model spec, built into an `engine.ServedModel` from the registry on first use and kept for
+the process's life; a failed load is not cached (the next request retries).
 
 The store comes from $AIRBNB_MODEL_STORE and version pins from $AIRBNB_MODEL_VERSIONS (both
 set by serverless.yml); a model not pinned follows the registry's latest.json at load time.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from airbnb_price.core import config, features, geo, registry, spec
 from airbnb_price.core.spec import ModelSpec
+from airbnb_price.serve.engine import ServedModel
 
 
 class ModelUnavailable(RuntimeError):
@@ -23,13 +25,12 @@ class ModelUnavailable(RuntimeError):
 
 @dataclass
 class ModelCache:
-    """One spec's model, loaded once per container on first use."""
+    """One spec's served model, built once per process on first use."""
 
     spec: ModelSpec
     store_url: str | None = None
     version: str | None = None
-    loaded: registry.LoadedModel | None = None
-    neighbourhoods: geo.NeighbourhoodMap | None = None
+    served: ServedModel | None = None
     loaded_at: str | None = None
     last_error: str | None = None
 
@@ -40,14 +41,14 @@ class ModelCache:
     def name(self) -> str:
         return self.spec.name
 
-    def get(self) -> registry.LoadedModel:
-        """The loaded model, loading it now if needed; ModelUnavailable says why not."""
-        if self.loaded is not None:
-            return self.loaded
+    def get(self) -> ServedModel:
+        """The served model, loading it now if needed; ModelUnavailable says why not."""
+        if self.served is not None:
+            return self.served
         with self._lock:
-            if self.loaded is None:
+            if self.served is None:
                 self._load()
-        return self.loaded
+        return self.served
 
     def _load(self) -> None:
         if not self.store_url:
@@ -55,11 +56,11 @@ class ModelCache:
             raise ModelUnavailable(self.last_error)
         try:
             loaded = registry.load(registry.open_store(self.store_url), self.name, self.version)
-            neighbourhoods = self._check(loaded)
+            served = ServedModel.build(loaded, self.spec, self._check(loaded))
         except (registry.RegistryError, spec.SpecError) as exc:
             self.last_error = str(exc)
             raise ModelUnavailable(self.last_error) from exc
-        self.loaded, self.neighbourhoods, self.last_error = loaded, neighbourhoods, None
+        self.served, self.last_error = served, None
         self.loaded_at = dt.datetime.now(dt.UTC).isoformat()
 
     def _check(self, loaded: registry.LoadedModel) -> geo.NeighbourhoodMap | None:
@@ -80,15 +81,14 @@ class ModelCache:
             raise registry.RegistryError(str(exc)) from exc
 
     def health(self) -> dict:
-        """What /health reports: the loaded version, when and from where, or the last error."""
-        model = None
-        if self.loaded is not None:
-            model = {"name": self.name, "version": self.loaded.version,
-                     "loaded_at": self.loaded_at, "store": self.store_url,
-                     "pinned": self.version is not None,
-                     "neighbourhood_map": self.neighbourhoods is not None}
-        return {"status": "ok" if model else "unavailable", "model": model,
-                "error": self.last_error}
+        """What /health reports of this model: served (its version, when and from where) or
+        unavailable (why)."""
+        if self.served is None:
+            return {"name": self.name, "status": "unavailable", "error": self.last_error}
+        return {"name": self.name, "status": "served", "version": self.served.version,
+                "loaded_at": self.loaded_at, "store": self.store_url,
+                "pinned": self.version is not None,
+                "neighbourhood_map": self.served.neighbourhoods is not None}
 
 
 class UnknownCity(LookupError):
@@ -98,6 +98,27 @@ class UnknownCity(LookupError):
         super().__init__(f"no model is published for city {city!r}; available: "
                          f"{', '.join(available) or 'none'}")
         self.city, self.available = city, available
+
+
+class NoSuchModel(LookupError):
+    """A request for a model its city does not have (say, summary fields where only the
+    detailed model is published): 422 naming the city's models and the fields each needs."""
+
+    def __init__(self, model: ModelSpec, published: list[ModelSpec]):
+        kinds = ", ".join(f"{m.feature_set.name} ({m.name})" for m in published)
+        super().__init__(f"{model.city!r} has no {model.feature_set.name} model; it has: "
+                         f"{kinds}. Send the fields one of them needs.")
+        self.model = model
+        self.published = {m.feature_set.name: {
+            "name": m.name,
+            "required": [c for c in m.feature_set.input_columns
+                         if contract_fields(m)[c].is_required()]} for m in published}
+
+
+def contract_fields(model: ModelSpec) -> dict:
+    from airbnb_price.serve.contract import contract
+
+    return contract(model.feature_set).model_fields
 
 
 @dataclass
@@ -129,34 +150,43 @@ class Models:
                 self.caches.popitem(last=False)
         return self.caches[model.name]
 
-    def get(self, model: ModelSpec) -> ModelCache:
-        """The loaded cache entry of `model`; UnknownCity when the store has models of other
-        cities but none of this one, ModelUnavailable (503) when this one cannot be loaded
-        (an empty store included: the service is not ready, the request may be fine)."""
+    def get(self, model: ModelSpec) -> ServedModel:
+        """The served model of `model`; UnknownCity when the store has models of other cities
+        but none of this one, NoSuchModel when the city has models but not this feature set's,
+        ModelUnavailable (503) when it cannot be loaded (an empty store included: the service
+        is not ready, the request may be fine)."""
         entry = self[model]
         try:
-            entry.get()
+            return entry.get()
         except ModelUnavailable:
-            available = self.cities()
-            if available and model.city not in available:
-                raise UnknownCity(model.city, available) from None
+            published = self.published()
+            if published:
+                of_city = [m for m in published.values() if m.city == model.city]
+                if not of_city:
+                    raise UnknownCity(model.city, sorted({m.city for m in published.values()})
+                                      ) from None
+                if model.name not in published:
+                    raise NoSuchModel(model, of_city) from None
             raise
-        return entry
 
-    def cities(self) -> list[str] | None:
-        """The cities with a published model (None when the store cannot be listed)."""
+    def published(self) -> dict[str, ModelSpec] | None:
+        """The published models by name (None when the store cannot be listed)."""
         if not self.store_url:
             return None
         try:
-            published = registry.published(registry.open_store(self.store_url))
+            return registry.published(registry.open_store(self.store_url))
         except registry.RegistryError:
             return None
-        return sorted({model.city for model in published.values()})
+
+    def cities(self) -> list[str] | None:
+        """The cities with a published model (None when the store cannot be listed)."""
+        published = self.published()
+        return None if published is None else sorted({m.city for m in published.values()})
 
     def health(self) -> dict:
-        """/health: the default city's summary model at the top level (status "ok" when any
-        model is loaded), the default city's models by feature set under "models", and the
-        cities loaded in this container and published in the store."""
+        """/health: "ok" when a model is served (else "unavailable", with the reasons), the
+        default city's models by feature set (each "served" with its version or "unavailable"
+        with its error), and the cities loaded here and published in the store."""
         reports = {}
         for feature_set in features.FEATURE_SETS:
             entry = self[spec.get(self.default_city, feature_set)]
@@ -165,9 +195,9 @@ class Models:
             except ModelUnavailable:
                 pass  # reported below
             reports[feature_set] = entry.health()
-        ok = any(entry.loaded is not None for entry in self.caches.values())
-        loaded = sorted({e.spec.city for e in self.caches.values() if e.loaded is not None})
-        return reports[features.SUMMARY.name] | {
-            "status": "ok" if ok else "unavailable", "models": reports,
-            "cities": {"loaded": loaded, "available": self.cities(),
-                       "cache": {"models": len(self.caches), "max_models": self.max_models}}}
+        served = sorted(e.name for e in self.caches.values() if e.served is not None)
+        loaded = sorted({e.spec.city for e in self.caches.values() if e.served is not None})
+        return {"status": "ok" if served else "unavailable", "served": served,
+                "default_city": self.default_city, "models": reports,
+                "cities": {"loaded": loaded, "available": self.cities(),
+                           "cache": {"models": len(self.caches), "max_models": self.max_models}}}

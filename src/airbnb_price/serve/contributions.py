@@ -24,8 +24,9 @@ def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.n
     """(contributions per feature, base value) in target space for a transformed matrix X.
 
     A compiled model computes exact TreeSHAP from its own trees' structure and cover (the C
-    evaluator, no shap or LightGBM needed); a model published before the compiled engine
-    uses LightGBM's own TreeSHAP, or shap.TreeExplainer where shap is installed.
+    evaluator, no shap or LightGBM needed); a LightGBM model published before the compiled
+    engine uses LightGBM's own TreeSHAP; any other older model is compiled first
+    (`airbnb-price model compile`).
     """
     estimator = model.estimator
     if hasattr(estimator, "contributions"):
@@ -33,16 +34,8 @@ def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.n
     if type(estimator).__module__.startswith("lightgbm"):
         out = estimator.predict(X, pred_contrib=True)
         return out[:, :-1], out[:, -1]
-    try:
-        import shap
-    except ImportError as exc:
-        raise NotExplainable(f"{type(estimator).__name__} needs shap to explain") from exc
-    try:
-        explainer = shap.TreeExplainer(estimator)
-    except Exception as exc:
-        raise NotExplainable(f"{type(estimator).__name__} is not a tree model") from exc
-    values = explainer.shap_values(X, check_additivity=False)
-    return np.asarray(values), np.full(len(X), float(np.ravel(explainer.expected_value)[0]))
+    raise NotExplainable(f"{type(estimator).__name__} was published before the compiled engine: "
+                         "`airbnb-price model compile` gives it compiled trees that explain")
 
 
 def euro_contributions(model: LeanModel, contributions: np.ndarray,

@@ -1,18 +1,15 @@
-"""From an HTTP request to validated listings: the body, the query flags, which model the
-listings are for (decided once per request) and the errors a caller gets (400 unreadable,
-422 invalid fields, each named)."""
+"""From an HTTP request to the engine's input: the body, the query flags, which model the
+listings are for (decided once per request) and the errors a caller gets before any model is
+involved (400 unreadable, 413 too large, 422 a bad flag, batch or city)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
-from airbnb_price.core import geo, spec
+from airbnb_price.core import spec
 from airbnb_price.core.features import FeatureSet
 from airbnb_price.core.spec import ModelSpec
-from airbnb_price.serve.contract import ListingBase, contract
 
 #: Largest batch one request may carry.
 MAX_BATCH = 100
@@ -113,67 +110,9 @@ def parse_flag(value: str | None, name: str) -> bool:
                          "type": "bool_parsing"}])
 
 
-def parse_listings(payload: Any, schema: dict, feature_set: FeatureSet,
-                   neighbourhoods: geo.NeighbourhoodMap | None = None) -> list[ListingBase]:
-    """Listings from a JSON document: one object or a list of up to MAX_BATCH.
-
-    Raises RequestError(422) naming every bad field (`loc` is [item, field]). `schema` is the
-    model's metadata["inputs"]; `feature_set` picks the contract; with the model's
-    `neighbourhoods` map, coordinates must lie in the city and a missing neighbourhood is
-    derived from them.
-    """
+def items_of(payload: Any) -> list[Any]:
+    """The listings of a JSON document: one object or a list of 1 to MAX_BATCH (422 else)."""
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_BATCH:
         raise RequestError(422, f"send between 1 and {MAX_BATCH} listings, not {len(items)}")
-    listings, _, errors = check_items(items, schema, feature_set, neighbourhoods)
-    if errors:
-        raise RequestError(422, f"{len(errors)} invalid field(s)", errors)
-    return listings
-
-
-def check_items(items: list[Any], schema: dict, feature_set: FeatureSet,
-                neighbourhoods: geo.NeighbourhoodMap | None = None,
-                ) -> tuple[list[ListingBase], list[int], list[dict]]:
-    """Each item checked as the endpoint checks it: the valid listings, their positions in
-    `items`, and every error found (`loc` starts with the item's position). Batch pricing
-    calls this on file rows, so a row gets the very reasons a request would."""
-    model = contract(feature_set)
-    listings, positions, errors = [], [], []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append({"loc": [index], "msg": "a listing must be a JSON object",
-                           "type": "object_type"})
-            continue
-        try:
-            listings.append(model.model_validate(item, context=schema))
-            positions.append(index)
-        except ValidationError as exc:
-            errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                          for e in exc.errors(include_url=False, include_context=False,
-                                              include_input=False))
-    placed = _place(listings, positions, neighbourhoods)
-    refused = {error["loc"][0] for error in placed}
-    kept = [(x, i) for x, i in zip(listings, positions, strict=True) if i not in refused]
-    return [x for x, _ in kept], [i for _, i in kept], errors + placed
-
-
-def _place(listings: list[Any], positions: list[int],
-           neighbourhoods: geo.NeighbourhoodMap | None) -> list[dict]:
-    """Check the coordinates against the city's polygons (one query for the whole batch) and
-    fill in missing neighbourhoods; the errors found, at the listings' request positions."""
-    if neighbourhoods is None:
-        return [{"loc": [index, "neighbourhood"], "type": "missing",
-                 "msg": "Field required (the served model has no map to derive it from "
-                        "coordinates)"}
-                for listing, index in zip(listings, positions, strict=True)
-                if not listing.neighbourhood]
-    found = neighbourhoods.locate_many([x.latitude for x in listings],
-                                       [x.longitude for x in listings])
-    errors = []
-    for listing, index, name in zip(listings, positions, found, strict=True):
-        if name is None:
-            errors.append({"loc": [index, "latitude"], "type": "outside_city",
-                           "msg": f"({listing.latitude}, {listing.longitude}) lies in none of "
-                                  "the city's neighbourhoods"})
-        listing.neighbourhood = listing.neighbourhood or name
-    return errors
+    return items

@@ -7,6 +7,7 @@ them to the real pipeline; tests/train/test_transforms.py holds each to its orig
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -19,11 +20,14 @@ _normal_ppf = np.frompyfunc(NormalDist().inv_cdf, 1, 1)
 _normal_cdf = np.frompyfunc(NormalDist().cdf, 1, 1)
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _is_missing(X: np.ndarray) -> np.ndarray:
     if X.dtype != object:
         return np.isnan(X)
-    return np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(
-        X).astype(bool)
+    return np.frompyfunc(_missing, 1, 1)(X).astype(bool)
 
 
 @dataclass

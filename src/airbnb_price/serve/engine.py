@@ -1,0 +1,297 @@
+"""The pricing engine: one served model, built once when it loads, that checks and prices
+tables of columns. The endpoint's route and batch pricing are thin layers over it.
+
+A `ServedModel` holds everything a price needs, decided at load time: the spec, the compiled
+artifact, the input rules (the contract of its feature set with the levels and coordinate box
+the model saw), the neighbourhood map and the city record (currency, centre, price window).
+
+- `listings(items)`: request items (JSON objects) checked one by one by the pydantic contract,
+  the endpoint's documented schema, into a table of columns; `InvalidListings` names each bad
+  field.
+- `check(columns)`: the same verdicts for a whole table of columns at once (numpy), from the
+  same contract's field rules; the refused rows' reasons come from the contract itself, so
+  they read exactly as the endpoint's (tests/serve/test_engine.py compares both on every row
+  of every shared file and on generated rows).
+- `price(columns)`, `answer(columns, explain)`: prices in the city's currency, and the
+  response body the endpoint sends.
+
+Errors are domain errors (`InvalidListings`, `NotExplainable`); the handler maps them to HTTP.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import annotated_types
+import numpy as np
+
+from airbnb_price.core import cities, geo, registry
+from airbnb_price.core.spec import ModelSpec
+from airbnb_price.serve import contributions
+from airbnb_price.serve.artifact import LeanModel
+from airbnb_price.serve.contract import BOXED, ListingBase, contract
+
+#: Contributions returned per listing with explain.
+TOP_CONTRIBUTIONS = 5
+Columns = Mapping[str, np.ndarray]
+
+
+class InvalidListings(ValueError):
+    """Listings the model cannot price; `errors` name each one's position, field and reason
+    (pydantic's error format: loc, msg, type)."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} invalid field(s)")
+        self.errors = errors
+
+
+class NotExplainable(contributions.NotExplainable):
+    """The served model has no explanation (a model published before the compiled engine)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One input column's rule as the contract declares it: its type, whether it may be
+    missing (and what it then is) and its bounds."""
+
+    column: str
+    kind: type  # int, float, str, bool or list
+    required: bool
+    default: Any
+    ge: float | None = None
+    le: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+
+    @classmethod
+    def of(cls, column: str, field: Any) -> Rule:
+        kinds = [k for k in (typing.get_args(field.annotation) or (field.annotation,))
+                 if k is not type(None)]
+        kind = typing.get_origin(kinds[0]) or kinds[0]
+        bounds: dict[str, Any] = {}
+        for item in field.metadata:
+            for name in ("ge", "le", "min_length", "max_length"):
+                if isinstance(item, getattr(annotated_types, {
+                        "ge": "Ge", "le": "Le", "min_length": "MinLen",
+                        "max_length": "MaxLen"}[name])):
+                    bounds[name] = getattr(item, name)
+        required = field.is_required()
+        return cls(column, kind, required,
+                   None if required else field.get_default(call_default_factory=True), **bounds)
+
+    def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
+        """Rows whose value the contract refuses (missing counts only when required)."""
+        if self.kind in (int, float):
+            return self._numbers(np.asarray(values, dtype=float), schema)
+        if self.kind is str:
+            return self._texts(values, schema)
+        if self.kind is list:
+            sizes = np.array([0 if v is None else len(v) for v in values])
+            return (sizes > self.max_length) if self.max_length is not None else sizes < 0
+        missing = np.array([v is None for v in values])
+        return missing & self.required
+
+    def _numbers(self, x: np.ndarray, schema: dict) -> np.ndarray:
+        missing = np.isnan(x)
+        bad = missing & self.required
+        with np.errstate(invalid="ignore"):
+            bad |= ~missing & ~np.isfinite(x)
+            if self.kind is int:
+                bad |= np.isfinite(x) & (x != np.floor(x))
+            if self.ge is not None:
+                bad |= x < self.ge
+            if self.le is not None:
+                bad |= x > self.le
+            box = schema.get("ranges", {}).get(self.column) if self.column in BOXED else None
+            if box:
+                bad |= ~missing & ((x < box[0]) | (x > box[1]))
+        return bad
+
+    def _texts(self, values: np.ndarray, schema: dict) -> np.ndarray:
+        text = strip(values)
+        missing = np.array([v is None for v in text])
+        sizes = np.array([0 if v is None else len(v) for v in text])
+        bad = missing & self.required
+        if self.min_length is not None:
+            bad |= ~missing & (sizes < self.min_length)
+        if self.max_length is not None:
+            bad |= ~missing & (sizes > self.max_length)
+        levels = schema.get("levels", {}).get(self.column)
+        if levels:
+            bad |= ~missing & ~np.isin(np.where(missing, "", text).astype(str), levels)
+        return bad
+
+    def filled(self, values: np.ndarray) -> np.ndarray:
+        """The column as the model reads it: defaults where missing, text stripped, numbers
+        as float (NaN: unknown)."""
+        if self.kind in (int, float):
+            x = np.asarray(values, dtype=float)
+            return x if self.default is None else np.where(np.isnan(x), self.default, x)
+        out = np.empty(len(values), dtype=object)
+        out[:] = list(strip(values)) if self.kind is str else list(values)
+        if self.default is not None:
+            for i in np.flatnonzero([v is None for v in out]):
+                out[i] = self.default
+        return out
+
+
+def strip(values: np.ndarray) -> np.ndarray:
+    """Text with surrounding whitespace removed, as the contract reads it (missing: None)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [v.strip() if isinstance(v, str) else None for v in values]
+    return out
+
+
+@dataclass
+class ServedModel:
+    """A published model ready to price: built once per load (see module docstring)."""
+
+    spec: ModelSpec
+    version: str
+    model: LeanModel
+    metadata: dict
+    city: cities.City
+    neighbourhoods: geo.NeighbourhoodMap | None
+    contract: type[ListingBase]
+    rules: dict[str, Rule]
+
+    @classmethod
+    def build(cls, loaded: registry.LoadedModel, model: ModelSpec,
+              neighbourhoods: geo.NeighbourhoodMap | None) -> ServedModel:
+        chosen = contract(model.feature_set)
+        rules = {c: Rule.of(c, chosen.model_fields[c]) for c in model.feature_set.input_columns}
+        return cls(model, loaded.version, loaded.model, loaded.metadata,
+                   cities.of_metadata(loaded.metadata, model.city), neighbourhoods, chosen,
+                   rules)
+
+    @property
+    def schema(self) -> dict:
+        """What the model saw in training: categorical levels, coordinate box."""
+        return self.metadata["inputs"]
+
+    # --- checking -------------------------------------------------------------------------
+    def listings(self, items: list[Any]) -> dict[str, np.ndarray]:
+        """Request items as a table of columns; InvalidListings names every bad field."""
+        listings, _, errors = self.validate(items)
+        if errors:
+            raise InvalidListings(errors)
+        columns = {}
+        for c in self.rules:
+            columns[c] = np.empty(len(listings), dtype=object)
+            columns[c][:] = [getattr(x, c) for x in listings]  # lists stay one cell each
+        return columns
+
+    def validate(self, items: list[Any]) -> tuple[list[ListingBase], list[int], list[dict]]:
+        """Each item checked by the contract and the map: the valid listings, their positions
+        and every error (`loc` starts with the item's position)."""
+        from pydantic import ValidationError
+
+        listings, positions, errors = [], [], []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                errors.append({"loc": [index], "msg": "a listing must be a JSON object",
+                               "type": "object_type"})
+                continue
+            try:
+                listings.append(self.contract.model_validate(item, context=self.schema))
+                positions.append(index)
+            except ValidationError as exc:
+                errors.extend({"loc": [index, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                              for e in exc.errors(include_url=False, include_context=False,
+                                                  include_input=False))
+        found = self._locate([x.latitude for x in listings], [x.longitude for x in listings],
+                             [x.neighbourhood for x in listings])
+        placed = []
+        for listing, index, (name, error) in zip(listings, positions, found, strict=True):
+            if error:
+                placed.append({"loc": [index, *error["loc"]], **{
+                    k: v for k, v in error.items() if k != "loc"}})
+            listing.neighbourhood = listing.neighbourhood or name
+        refused = {e["loc"][0] for e in placed}
+        kept = [(x, i) for x, i in zip(listings, positions, strict=True) if i not in refused]
+        return [x for x, _ in kept], [i for _, i in kept], errors + placed
+
+    def check(self, columns: Columns) -> np.ndarray:
+        """Which rows of a table of columns the contract and the map accept, for the whole
+        table at once (a column the table lacks is missing in every row). The accepted rows'
+        missing neighbourhoods are filled in from the map, in place."""
+        rows = len(next(iter(columns.values())))
+        ok = np.ones(rows, dtype=bool)
+        for column, rule in self.rules.items():
+            values = columns.get(column)
+            if values is None:
+                if rule.required:
+                    ok[:] = False
+                continue
+            ok &= ~rule.refused(values, self.schema)
+        index = np.flatnonzero(ok)
+        if len(index):
+            hood = columns.get("neighbourhood")
+            given = strip(hood[index]) if hood is not None else [None] * len(index)
+            found = self._locate(np.asarray(columns["latitude"], dtype=float)[index],
+                                 np.asarray(columns["longitude"], dtype=float)[index], given)
+            ok[index] = [error is None for _, error in found]
+            if hood is not None:
+                hood[index] = [g or name for g, (name, _) in zip(given, found, strict=True)]
+        return ok
+
+    def _locate(self, lat: Any, lon: Any, given: Any) -> list[tuple[str | None, dict | None]]:
+        """Each listing's neighbourhood from the map (or the one given), and the error when
+        it lies in none of the city's neighbourhoods or there is no map to derive it from."""
+        if self.neighbourhoods is None:
+            return [(g, None if g else {"loc": ["neighbourhood"], "type": "missing",
+                                        "msg": "Field required (the served model has no map "
+                                               "to derive it from coordinates)"})
+                    for g in given]
+        found = self.neighbourhoods.locate_many(list(lat), list(lon))
+        return [(name, None if name is not None else {
+            "loc": ["latitude"], "type": "outside_city",
+            "msg": f"({y}, {x}) lies in none of the city's neighbourhoods"})
+            for name, y, x in zip(found, lat, lon, strict=True)]
+
+    # --- pricing --------------------------------------------------------------------------
+    def features(self, columns: Columns) -> dict[str, np.ndarray]:
+        """The model's input table: defaults filled in, then the very feature functions
+        training used, with distances from the model's own city centre."""
+        from airbnb_price.core import features
+
+        table = {c: rule.filled(columns[c] if c in columns else
+                                np.full(len(next(iter(columns.values()))), None, dtype=object))
+                 for c, rule in self.rules.items()}
+        return features.add_features(table, self.city.centre, self.spec.feature_set)
+
+    def price(self, columns: Columns) -> np.ndarray:
+        """Prices in the city's currency (unrounded), one per row of checked columns."""
+        return self.model.predict(self.features(columns))
+
+    def answer(self, columns: Columns, explain: bool = False) -> dict:
+        """The endpoint's response body for checked columns: prices rounded to the cent (and
+        their top contributions when asked), the model, city and currency."""
+        if explain:
+            try:
+                items = contributions.explain(self.model, self.features(columns),
+                                              top=TOP_CONTRIBUTIONS)
+            except contributions.NotExplainable as exc:
+                raise NotExplainable(str(exc)) from exc
+        else:
+            items = [{"price": round(float(p), 2)} for p in self.price(columns)]
+        return {"model": {"name": self.metadata.get("name"), "version": self.version,
+                          "feature_set": self.spec.feature_set.name},
+                "city": self.city.name, "currency": self.city.currency,
+                "predictions": [in_currency(item, self.city.currency) for item in items]}
+
+
+def in_currency(item: dict, currency: str) -> dict:
+    """A prediction as the API answers it: `price` (and `base`, contributions' `value`) in the
+    city's currency; a euro model's answer also keeps the `price_eur`, `base_eur` and `eur`
+    names of the first, Amsterdam-only API, so its clients keep working."""
+    if currency != "EUR":
+        return item
+    euro = {"price_eur": item["price"]}
+    if "base" in item:
+        euro |= {"base_eur": item["base"], "contributions": [
+            c | {"eur": c["value"]} for c in item["contributions"]]}
+    return item | euro
