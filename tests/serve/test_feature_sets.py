@@ -91,7 +91,7 @@ def test_endpoint_picks_the_model_by_the_fields_sent(served):
     status, body = http(f"{url}/health", method="GET")
     assert status == 200
     for feature_set, version in versions.items():
-        assert body["models"][feature_set]["model"]["version"] == version
+        assert body["models"][feature_set]["version"] == version
 
 
 @pytest.mark.parametrize("feature_set", ["detailed", "existing"])

@@ -231,7 +231,16 @@ def type_detailed(frame: pd.DataFrame) -> list[Problem]:
         baths = [parse_bathrooms(t) for t in frame["bathrooms_text"]]
         frame["bathrooms"] = [b[0] for b in baths]
         frame["bathrooms_shared"] = [b[1] for b in baths]
-    return problems
+        present.append("bathrooms")
+    return problems + [out_of_bounds(frame, c) for c in present if c not in DETAILED_FLAGS]
+
+
+def out_of_bounds(frame: pd.DataFrame, column: str) -> Problem:
+    """Rows whose value lies outside the column's bounds in the table of input columns (say,
+    a listing for 0 guests: Airbnb's minimum is 1), which the endpoint would refuse too."""
+    low, high = bounds(column)
+    values = frame[column]
+    return Problem(column, (values < low) | (values > high), f"outside [{low:g}, {high:g}]")
 
 
 def load_listings(source: Source | str | os.PathLike,

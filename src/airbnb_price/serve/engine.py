@@ -20,6 +20,7 @@ Errors are domain errors (`InvalidListings`, `NotExplainable`); the handler maps
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,9 +69,11 @@ class Rule:
 
     @classmethod
     def of(cls, column: str, field: Any) -> Rule:
-        kinds = [k for k in (typing.get_args(field.annotation) or (field.annotation,))
+        annotation = field.annotation
+        union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        kinds = [k for k in (typing.get_args(annotation) if union else (annotation,))
                  if k is not type(None)]
-        kind = typing.get_origin(kinds[0]) or kinds[0]
+        kind = typing.get_origin(kinds[0]) or kinds[0]  # list[str] -> list
         bounds: dict[str, Any] = {}
         for item in field.metadata:
             for name in ("ge", "le", "min_length", "max_length"):
@@ -127,14 +130,13 @@ class Rule:
     def filled(self, values: np.ndarray) -> np.ndarray:
         """The column as the model reads it: defaults where missing, text stripped, numbers
         as float (NaN: unknown)."""
-        if self.kind in (int, float):
-            x = np.asarray(values, dtype=float)
-            return x if self.default is None else np.where(np.isnan(x), self.default, x)
+        if self.kind in (int, float, bool):  # flags are numbers to the model, as in training
+            x = np.array([np.nan if v is None else v for v in values], dtype=float) \
+                if self.kind is bool else np.asarray(values, dtype=float)
+            return x if self.default is None else np.where(np.isnan(x), float(self.default), x)
         out = np.empty(len(values), dtype=object)
-        out[:] = list(strip(values)) if self.kind is str else list(values)
-        if self.default is not None:
-            for i in np.flatnonzero([v is None for v in out]):
-                out[i] = self.default
+        for i, value in enumerate(strip(values) if self.kind is str else values):
+            out[i] = self.default if value is None else value  # a list stays one cell
         return out
 
 
@@ -178,10 +180,10 @@ class ServedModel:
         listings, _, errors = self.validate(items)
         if errors:
             raise InvalidListings(errors)
-        columns = {}
-        for c in self.rules:
-            columns[c] = np.empty(len(listings), dtype=object)
-            columns[c][:] = [getattr(x, c) for x in listings]  # lists stay one cell each
+        columns = {c: np.empty(len(listings), dtype=object) for c in self.rules}
+        for i, listing in enumerate(listings):
+            for column, values in columns.items():
+                values[i] = getattr(listing, column)  # a list stays one cell
         return columns
 
     def validate(self, items: list[Any]) -> tuple[list[ListingBase], list[int], list[dict]]:

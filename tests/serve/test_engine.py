@@ -1,0 +1,135 @@
+"""The engine's vectorised checks against the pydantic contract (the endpoint's own), on every
+row of every shared file and on generated rows; training rows never refused by their own
+model's rules; the compiled evaluator's library links only old glibc symbols."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airbnb_price.core import config, features, geo, registry, spec
+from airbnb_price.data import cleaning, listings
+from airbnb_price.local import examples
+from airbnb_price.serve import engine, trees
+
+DATA = config.PROJECT_ROOT.parent / "shared" / "data"
+FILES = sorted(p for p in DATA.glob("*/*/listings.csv*"))
+
+
+def served_for(model: spec.ModelSpec, schema: dict, city_map: Path | None) -> engine.ServedModel:
+    """A served model with the given training schema and map (no estimator: checks only)."""
+    neighbourhoods = geo.load_map(city_map.read_bytes(), str(city_map)) if city_map else None
+    loaded = registry.LoadedModel("test", None, {"inputs": schema, "city": model.city})
+    return engine.ServedModel.build(loaded, model, neighbourhoods)
+
+
+def typed_rows(path: Path):
+    raw = listings.read_listings(path)
+    typed, _ = listings.validate(raw, path, max_invalid_share=1.0)
+    return typed
+
+
+def schema_of(frame) -> dict:
+    """What a model trained on `frame` would have seen: its levels and coordinate box."""
+    return {"levels": {c: sorted(frame[c].dropna().astype(str).str.strip().unique())
+                       for c in ("room_type",) if c in frame},
+            "ranges": {c: [float(frame[c].min()), float(frame[c].max())]
+                       for c in ("latitude", "longitude")}}
+
+
+def verdicts(served: engine.ServedModel, frame, city: str) -> tuple[np.ndarray, np.ndarray]:
+    """(the engine's vectorised verdicts, the contract's row by row) on the same rows."""
+    fast = served.check(examples.columns_of(frame, served.spec.feature_set))
+    _, kept, _ = served.validate(examples.requests_of(frame, served.spec.feature_set, city))
+    slow = np.zeros(len(frame), dtype=bool)
+    slow[kept] = True
+    return fast, slow
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=lambda p: "/".join(p.parts[-3:]))
+def test_vectorised_checks_equal_the_contract_on_every_row(path):
+    """Every row of every shared file, raw (invalid rows included), against a model trained
+    on another city's levels (many refusals) and on the file's own, with and without its map."""
+    frame = typed_rows(path)
+    city = path.parts[-3]
+    city_map = DATA / city / "neighbourhoods.geojson"
+    kinds = ["summary", "detailed", "existing"] if path.suffix == ".gz" else ["summary"]
+    for kind in kinds:
+        model = spec.get(city, kind)
+        for schema, mapped in ((schema_of(frame), city_map if city_map.is_file() else None),
+                               ({"levels": {"room_type": ["Private room"]}}, None)):
+            fast, slow = verdicts(served_for(model, schema, mapped), frame, city)
+            differ = np.flatnonzero(fast != slow)
+            assert not len(differ), (kind, differ[:5], frame.iloc[differ[:3]].to_dict("records"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=lambda p: "/".join(p.parts[-3:]))
+def test_a_training_row_is_never_refused_by_its_own_rules(path):
+    """Rows the cleaning keeps pass the contract of every feature set the file feeds, with
+    the levels and box a model trained on them has (one set of bounds for both sides)."""
+    frame = typed_rows(path)
+    kept, _ = cleaning.clean(frame, [("drop_invalid_rows", {})])
+    city = path.parts[-3]
+    kinds = ["summary", "detailed", "existing"] if path.suffix == ".gz" else ["summary"]
+    for kind in kinds:
+        served = served_for(spec.get(city, kind), schema_of(kept), None)
+        columns = examples.columns_of(kept, served.spec.feature_set)
+        columns.setdefault("neighbourhood", np.full(len(kept), "x", dtype=object))
+        ok = served.check(columns)
+        assert ok.all(), kept.iloc[np.flatnonzero(~ok)[:3]].to_dict("records")
+
+
+def _value(rule: engine.Rule) -> st.SearchStrategy:
+    """Values around each bound of a rule, missing values and wrong types included."""
+    if rule.kind in (int, float):
+        edges = [v for b in (rule.ge, rule.le) if b is not None for v in (b - 1, b, b + 0.5)]
+        return st.one_of(st.none(), st.sampled_from(edges), st.integers(-5, 2_000),
+                         st.floats(allow_nan=False, allow_infinity=True, width=32))
+    if rule.kind is str:
+        return st.one_of(st.none(), st.sampled_from(["", " ", "Private room", " Private room ",
+                                                     "x" * 101, "Entire home/apt"]),
+                         st.text(max_size=8))
+    if rule.kind is bool:
+        return st.one_of(st.none(), st.booleans())
+    return st.one_of(st.none(), st.lists(st.sampled_from(["Wifi", "Kitchen"]), max_size=3))
+
+
+@pytest.mark.parametrize("kind", list(features.FEATURE_SETS))
+def test_vectorised_checks_equal_the_contract_on_generated_rows(kind):
+    import pandas as pd
+
+    model = spec.get("amsterdam", kind)
+    served = served_for(model, {"levels": {"room_type": ["Private room", "Entire home/apt"]},
+                                "ranges": {"latitude": [52.2, 52.5],
+                                           "longitude": [4.7, 5.1]}}, None)
+    row = st.fixed_dictionaries({c: _value(r) for c, r in served.rules.items()})
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(row, min_size=1, max_size=20))
+    def check(rows):
+        frame = pd.DataFrame(rows)
+        fast, slow = verdicts(served, frame, "amsterdam")
+        assert (fast == slow).all(), frame[fast != slow].to_dict("records")
+
+    check()
+
+
+def test_compiled_library_needs_no_glibc_newer_than_lambdas():
+    """The evaluator loads on every Lambda Python runtime: Amazon Linux 2 (glibc 2.26) and
+    2023 (2.34). Its needed symbol versions, read from the built library itself."""
+    library = trees.library()._name
+    symbols = subprocess.run(["objdump", "-T", library], capture_output=True, text=True,
+                             check=True).stdout
+    versions = {tuple(map(int, v.split("."))) for v in re.findall(r"GLIBC_([\d.]+)", symbols)}
+    assert versions and max(versions) <= (2, 26), versions
+    flags = subprocess.run(["objdump", "-d", "--no-show-raw-insn", library],
+                           capture_output=True, text=True, check=True).stdout
+    assert "zmm" not in flags  # no AVX-512 from a -march=native build
