@@ -60,6 +60,31 @@ def transformer(fitted: Any) -> Any:
     raise Unsupported(f"no numpy form for {name}")
 
 
+def paired(nodes: np.ndarray, cover: np.ndarray, roots: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same trees renumbered breadth-first so that each node's children are adjacent
+    (right == left + 1), which lets the evaluator pick a child without a branch."""
+    order, new_roots = [], []
+    for root in roots:
+        new_roots.append(len(order))
+        queue = [int(root)]
+        order.append(int(root))
+        while queue:
+            node = queue.pop(0)
+            if nodes["feature"][node] >= 0:
+                pair = [int(nodes["left"][node]), int(nodes["right"][node])]
+                order += pair
+                queue += pair
+    position = np.empty(len(nodes), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    out = nodes[order].copy()
+    internal = out["feature"] >= 0
+    out["left"] = np.where(internal, position[out["left"]], -1)
+    out["right"] = np.where(internal, position[out["right"]], -1)
+    assert (out["right"][internal] == out["left"][internal] + 1).all()
+    return out, cover[order], np.asarray(new_roots, dtype=np.int32)
+
+
 def _table(rows: list[tuple]) -> np.ndarray:
     table = np.zeros(len(rows), dtype=NODE)
     for i, (threshold, feature, left, right, flags) in enumerate(rows):
@@ -110,8 +135,8 @@ def _lightgbm(booster: Any) -> Trees:
     nodes = _table(rows)
     if dump.get("average_output"):  # boosting="rf": the mean of the trees
         nodes["threshold"][nodes["feature"] < 0] /= len(roots)
-    return Trees(nodes, np.asarray(cover), np.asarray(roots, dtype=np.int32), 0.0,
-                 booster.num_feature(), depth, kind="LightGBM")
+    nodes, cover, roots = paired(nodes, np.asarray(cover), np.asarray(roots))
+    return Trees(nodes, cover, roots, 0.0, booster.num_feature(), depth, kind="LightGBM")
 
 
 def _sklearn_trees(trees: list[Any], scale: float, base: float, n_features: int,
@@ -134,9 +159,9 @@ def _sklearn_trees(trees: list[Any], scale: float, base: float, n_features: int,
         roots.append(offset)
         depth = max(depth, tree.max_depth)
         offset += tree.node_count
-    return Trees(np.concatenate(tables), np.concatenate(covers).astype(float),
-                 np.asarray(roots, dtype=np.int32), base, n_features, depth,
-                 float32_inputs=True, kind=kind)
+    nodes, cover, roots = paired(np.concatenate(tables),
+                                 np.concatenate(covers).astype(float), np.asarray(roots))
+    return Trees(nodes, cover, roots, base, n_features, depth, float32_inputs=True, kind=kind)
 
 
 def estimator(fitted: Any) -> Trees | Linear:
