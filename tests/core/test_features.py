@@ -102,3 +102,23 @@ def test_detailed_features_same_for_frame_and_dict(shared_data):
         np.testing.assert_array_equal(as_frame[column].to_numpy(dtype=float),
                                       np.asarray(as_dict[column], dtype=float), err_msg=column)
     assert as_frame["amenities_count"].min() > 0 and as_frame["description_m2"].notna().any()
+
+
+def test_keyword_flags_equal_a_search_per_text():
+    """The joined-text scan of `_keyword_flags` against `pattern.search` on each text, on
+    every title and description of the shared detailed files (newlines, HTML, scripts)."""
+    import gzip
+
+    from airbnb_price.core import config
+
+    texts = []
+    for path in sorted((config.PROJECT_ROOT.parent / "shared" / "data").glob("*/*/listings.csv.gz")):
+        with gzip.open(path, "rt") as handle:
+            frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
+        texts += features._texts([*frame["name"], *frame["description"]])
+    texts += ["", "\n", "b&b\nhouse", "home", "cosy\n"]
+    table = {}
+    features._keyword_flags(table, texts, "t")
+    for key, pattern in features._KEYWORDS.items():
+        expected = np.array([float(bool(pattern.search(t))) for t in texts])
+        np.testing.assert_array_equal(table[f"t_{key}"], expected, err_msg=key)

@@ -60,6 +60,16 @@ class Lookup:
         return {k: v for k, v in self.__dict__.items() if k not in ("_rows", "_index")}
 
 
+def _as_column(values: Any) -> np.ndarray:
+    """An input column as numbers when it holds only numbers, else as objects."""
+    column = np.asarray(values)
+    if column.dtype.kind in "fiub":
+        return column.astype(float)
+    out = np.empty(len(column), dtype=object)
+    out[:] = list(column)
+    return out
+
+
 @dataclass
 class Step:
     """One compiled step: transform the `include` columns, then gather the output columns.
@@ -80,22 +90,28 @@ class Step:
     onehot: list[tuple[int, dict[Any, np.ndarray], int]] = field(default_factory=list)
     lookup: list[Lookup] = field(default_factory=list)
 
-    def apply(self, X: np.ndarray) -> np.ndarray:
+    def apply(self, columns: list[np.ndarray]) -> list[np.ndarray]:
+        """The step on a list of columns (numbers stay float arrays, levels object arrays: no
+        two-dimensional object matrix is ever built)."""
         if self.kind == "select":
-            return X[:, self.gather]
+            return [columns[i] for i in self.gather]
         if self.kind == "rare":
-            X = X.copy()
+            columns = list(columns)
             for col, (levels, value) in self.rare.items():
-                X[:, col] = [value if v in levels else v for v in X[:, col]]
-            return X[:, self.gather]
+                grouped = np.empty(len(columns[col]), dtype=object)
+                grouped[:] = [value if v in levels else v for v in columns[col]]
+                columns[col] = grouped
+            return [columns[i] for i in self.gather]
         if self.kind == "lookup":
-            new = np.hstack([entry.encode(X[:, entry.column]) for entry in self.lookup])
+            new = [c for entry in self.lookup for c in entry.encode(columns[entry.column]).T]
         elif self.kind == "onehot":  # compiled before lookups existed (legacy pickles)
-            new = np.hstack([self._encode(X[:, col], table, width)
-                             for col, table, width in self.onehot])
+            new = [c for col, table, width in self.onehot
+                   for c in self._encode(columns[col], table, width).T]
         else:
-            new = self.transformer.transform(X[:, self.include])
-        return np.hstack([X, new.astype(X.dtype)])[:, self.gather]
+            block = self.transformer.transform(np.column_stack([columns[i] for i in self.include]))
+            new = list(np.asarray(block).T)
+        everything = [*columns, *new]
+        return [everything[i] for i in self.gather]
 
     @staticmethod
     def _encode(values: np.ndarray, table: dict[Any, np.ndarray], width: int) -> np.ndarray:
@@ -116,10 +132,10 @@ class LeanModel:
 
     def transform(self, table: Mapping[str, Any]) -> np.ndarray:
         """Model-space feature matrix for a table of input columns (DataFrame or dict)."""
-        X = np.column_stack([np.asarray(table[c], dtype=object) for c in self.input_columns])
+        columns = [_as_column(table[c]) for c in self.input_columns]
         for step in self.steps:
-            X = step.apply(X)
-        return X.astype(float)
+            columns = step.apply(columns)
+        return np.column_stack([np.asarray(c, dtype=float) for c in columns])
 
     def to_prices(self, transformed: np.ndarray) -> np.ndarray:
         """Map predictions in the (possibly transformed) target space back to prices in the

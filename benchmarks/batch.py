@@ -1,0 +1,173 @@
+"""Batch pricing speed: the engine against what a PyCaret user writes, same rows, same model,
+one thread each, one run.
+
+Usage: python benchmarks/batch.py [--listings CSV] [--rows 200000] [--trees 1000]
+       [--memory-rows 1000000,2000000]
+Writes results/batch.json.
+
+The model: the lean preset's PyCaret pipeline around a LightGBM of --trees trees (31 leaves,
+LightGBM's default) fitted on the file, compiled as a publish compiles it. The rows: the file
+repeated to at least --rows rows. Paths, each timed on the same rows:
+
+- engine_end_to_end: CSV in, priced Parquet out, through `batch.price_block` over the file's
+  blocks (read, type, check, features, compiled model, reasons) and the Parquet writer;
+- pycaret: pandas.read_csv + the project's feature_table + the pipeline's predict;
+- lean_artifact: the serving artifact before the compiled engine (scikit-learn and LightGBM
+  objects) on the finished feature table;
+- compiled_artifact: the engine's compiled artifact on the same feature table;
+- lightgbm_floor: LightGBM's own booster.predict on the finished matrix;
+- compiled_trees: the compiled trees on the same matrix (the engine's floor).
+
+Memory: peak resident memory of a fresh process pricing --memory-rows rows end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread for every library, as stated
+
+import pandas as pd
+from common import write
+
+from airbnb_price.core import config, registry, spec
+from airbnb_price.core.features import feature_table
+from airbnb_price.data import cleaning, listings
+
+DEFAULT = config.PROJECT_ROOT.parent / "shared/data/amsterdam/2021-07-04/listings.csv"
+
+
+def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
+    """The benchmark's model: the lean preset + LightGBM(n_estimators=trees), compiled and
+    saved as a run saves it; returns the pipeline and the training table."""
+    from airbnb_price.core import cities
+    from airbnb_price.train import compiler, modeling
+
+    loaded = listings.load_listings(path)
+    rows, _ = cleaning.clean(loaded.frame)
+    table = feature_table(rows, centre=cities.lookup("amsterdam").centre)
+    exp = modeling.setup_experiment(table, "lean", folds=2)
+    pipeline = exp.finalize_model(exp.create_model("lightgbm", n_estimators=trees,
+                                                   n_jobs=1, verbose=False))
+    X = table.drop(columns=config.TARGET)
+    compiled = compiler.compile_pipeline(pipeline, X)
+    model = spec.get("amsterdam", "summary")
+    metadata = {"name": model.name, "city": model.city, "feature_set": "summary",
+                "inputs": modeling.input_schema(table), "artifact": registry.COMPILED}
+    modeling.save_model(model_dir, pipeline, compiled, metadata)
+    return pipeline, table
+
+
+def repeated(path: Path, rows: int, out: Path) -> int:
+    """The file's rows repeated to at least `rows` rows (header once); the row count."""
+    lines = path.read_bytes().split(b"\n", 1)
+    body = lines[1] if lines[1].endswith(b"\n") else lines[1] + b"\n"
+    per_copy = len(pd.read_csv(path, dtype=str))
+    copies = -(-rows // per_copy)
+    out.write_bytes(lines[0] + b"\n" + body * copies)
+    return per_copy * copies
+
+
+def engine_end_to_end(csv: Path, store: Path, output: Path) -> float:
+    """Seconds to price every row of `csv` into Parquet through the batch blocks."""
+    from airbnb_price.local import batch
+
+    started = time.perf_counter()
+    writer = batch.Writer(output)
+    for block in batch.blocks([str(csv)], city="amsterdam", feature_set="summary"):
+        writer.write(batch.price_block(block, str(store)))
+    writer.close()
+    return time.perf_counter() - started
+
+
+def timed(function, *args) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - started, result
+
+
+MEMORY_PROBE = """
+import resource, sys
+sys.path.insert(0, sys.argv[4])
+from batch import engine_end_to_end
+from pathlib import Path
+engine_end_to_end(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listings", type=Path, default=Path(
+        os.environ.get(config.LISTINGS_ENV) or DEFAULT))
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--trees", type=int, default=1000)
+    parser.add_argument("--memory-rows", default="1000000,2000000")
+    args = parser.parse_args()
+    from airbnb_price.core.cities import lookup
+    from airbnb_price.serve import artifact
+    from airbnb_price.train import compiler
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pipeline, _ = fit(args.listings, args.trees, tmp / "model")
+        store = tmp / "store"
+        registry.publish(registry.open_store(store), tmp / "model")
+        csv = tmp / "rows.csv"
+        rows = repeated(args.listings, args.rows, csv)
+        seconds = {"engine_end_to_end": engine_end_to_end(csv, store, tmp / "out.parquet")}
+        priced = pd.read_parquet(tmp / "out.parquet")
+
+        def pycaret_path():
+            frame = pd.read_csv(csv)
+            frame = frame.dropna(subset=["latitude", "longitude"])
+            return pipeline.predict(feature_table(frame, target=None,
+                                                  centre=lookup("amsterdam").centre))
+        seconds["pycaret"], _ = timed(pycaret_path)
+        frame = listings.validate(listings.read_listings(csv), csv, 1.0)[0]
+        frame = frame[frame[listings.INVALID].isna()]
+        table = feature_table(frame, target=None, centre=lookup("amsterdam").centre)
+        compiled = artifact.load(tmp / "model")
+        lean = compiler.trace_pipeline(pipeline, table)
+        seconds["lean_artifact"], _ = timed(lean.predict, table)
+        seconds["compiled_artifact"], _ = timed(compiled.predict, table)
+        matrix = compiled.transform(table)
+        booster = pipeline.steps[-1][1].booster_
+        seconds["lightgbm_floor"], _ = timed(lambda: booster.predict(matrix, num_threads=1))
+        seconds["compiled_trees"], _ = timed(compiled.estimator.predict, matrix)
+        memory = {}
+        for count in (int(n) for n in args.memory_rows.split(",") if n):
+            big = tmp / f"rows-{count}.csv"
+            repeated(args.listings, count, big)
+            done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(big), str(store),
+                                   str(tmp / "big.parquet"), str(Path(__file__).parent)],
+                                  capture_output=True, text=True, check=True)
+            memory[str(count)] = round(float(done.stdout.strip().splitlines()[-1]), 1)
+            big.unlink()
+    per_second = {k: round(rows / v) for k, v in seconds.items()}
+    write("batch", {
+        "rows": rows, "model": f"lean preset + LightGBM, {args.trees} trees",
+        "listings": str(args.listings), "threads": 1,
+        "rows_per_second": per_second,
+        "priced_rows": int(priced["price"].notna().sum()),
+        "engine_vs_pycaret": round(seconds["pycaret"] / seconds["engine_end_to_end"], 2),
+        "compiled_trees_vs_lightgbm": round(seconds["lightgbm_floor"]
+                                            / seconds["compiled_trees"], 2),
+        "compiled_artifact_vs_lean_artifact": round(seconds["lean_artifact"]
+                                                    / seconds["compiled_artifact"], 2),
+        "peak_rss_mb_by_rows": memory,
+        "this_process_peak_rss_mb": round(resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "targets": {"engine_vs_pycaret": 5, "engine_rows_per_second": 50_000},
+    })
+
+
+if __name__ == "__main__":
+    main()
