@@ -43,3 +43,25 @@ def test_the_endpoint_prices_a_legacy_model_as_it_did(tmp_path):
     assert (item["price_eur"], item["base_eur"]) == (was["price_eur"], was["base_eur"])
     assert [(c["feature"], c["eur"]) for c in item["contributions"]] == [
         (c["feature"], c["eur"]) for c in was["contributions"]]
+
+
+def test_model_compile_gives_a_legacy_version_its_compiled_artifact(tmp_path):
+    """`airbnb-price model compile` adds compiled.pkl to the old version (same version, its
+    metadata now names it), and the endpoint then answers exactly as before, contributions
+    included, from the compiled trees instead of LightGBM."""
+    from airbnb_price.local import cli
+
+    store = tmp_path / "store"
+    shutil.copytree(LEGACY, store)
+    assert cli.main(["model", "compile", "--store", str(store), "--name", spec.get().name]) == 0
+    loaded = registry.load(registry.open_store(store), spec.get().name)
+    assert loaded.version == EXPECTED["version"]
+    assert loaded.metadata["artifact"] == registry.COMPILED
+    assert type(loaded.model.estimator).__module__ == "airbnb_price.serve.trees"
+    with httpapi.local_endpoint(str(store)) as url:
+        status, body = httpapi.request(f"{url}/predict?explain=true", EXPECTED["request"])
+    assert status == 200, body
+    (item,), (was,) = body["predictions"], EXPECTED["response"]["predictions"]
+    assert (item["price_eur"], item["base_eur"]) == (was["price_eur"], was["base_eur"])
+    assert [(c["feature"], c["eur"]) for c in item["contributions"]] == [
+        (c["feature"], c["eur"]) for c in was["contributions"]]

@@ -55,6 +55,15 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _package_zip(args: argparse.Namespace) -> int:
+    from airbnb_price.local import deploy
+
+    built = deploy.build_zip(Path(args.out))
+    print(f"{built.path} ({built.zipped_mb} MB zipped, {built.unzipped_mb} MB unzipped; "
+          f"Lambda allows 250 MB unzipped)")
+    return 0
+
+
 def _model(args: argparse.Namespace) -> int:
     from airbnb_price.core import registry
 
@@ -73,6 +82,12 @@ def _model(args: argparse.Namespace) -> int:
         name = args.name or spec.of_metadata(registry.run_metadata(model_dir)).name
         version = registry.publish(store, model_dir, name)
         print(f"published {version} to {store.url}/{name}")
+    elif args.action == "compile":
+        from airbnb_price.train import compiler
+
+        version = args.version or registry.latest_version(store, args.name)
+        compiler.compile_published(store, args.name, version)
+        print(f"added {registry.COMPILED} to {store.url}/{args.name}/{version}")
     elif args.action == "promote":
         registry.promote(store, args.version, args.name)
         print(f"latest -> {args.version} ({store.url}/{args.name})")
@@ -239,7 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     promote = actions.add_parser("promote", help="point latest at VERSION (rollback)")
     promote.add_argument("version")
     listing = actions.add_parser("list", help="versions, * marks latest")
-    for action in (publish, promote, listing):
+    upgrade = actions.add_parser("compile", help=f"add {'compiled.pkl'} to a version published "
+                                 "before the compiled engine (checked against its lean.pkl)")
+    upgrade.add_argument("--version", default=None, help="default: the latest")
+    for action in (publish, promote, listing, upgrade):
         action.add_argument("--store", default=None, help=store_help)
         action.add_argument("--name", default=None if action is publish else spec.get().name,
                             help="registry name, one of " + ", ".join(spec.SPECS)
@@ -260,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     jupyter.add_argument("--port", type=int, default=None)
     jupyter.add_argument("--no-browser", action="store_true")
     jupyter.set_defaults(func=_lab)
+
+    bundle = sub.add_parser("package-zip", help="the function as a plain Lambda zip (the "
+                            "serving install + handler.py), for --param=packaging=zip")
+    bundle.add_argument("--out", default=str(config.PROJECT_ROOT / ".serverless-zip"),
+                        help="folder for predict.zip (default: .serverless-zip, where "
+                             "serverless.yml's zipArtifact points)")
+    bundle.set_defaults(func=_package_zip)
 
     ship = sub.add_parser("deploy", help="publish the model and `sls deploy` the endpoint")
     ship.add_argument("--run", default=None, help="run folder (default: the newest with a model)")

@@ -104,6 +104,51 @@ def package_offline(out_dir: Path, image_uri: str = PLACEHOLDER_IMAGE,
     return Path(out_dir) / "cloudformation-template-update-stack.json"
 
 
+@dataclass(frozen=True)
+class ZipPackage:
+    path: Path
+    zipped_mb: float
+    unzipped_mb: float
+
+
+#: What the zip is built for: Lambda's Python 3.11 on x86_64 (the evaluator is compiled here,
+#: and links glibc 2.2.5 symbols only, so it loads on Amazon Linux 2 and 2023).
+ZIP_PLATFORMS = ("manylinux2014_x86_64", "linux_x86_64")
+
+
+def build_zip(out_dir: Path) -> ZipPackage:
+    """The function as a plain Lambda zip: the package (with its compiled evaluator) and the
+    serving install, versions from the lock, wheels for Lambda's platform, test suites pruned,
+    handler.py at the root. Written to a temp name and renamed: never half a zip."""
+    import tempfile
+    import zipfile
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        wheels, task = Path(tmp) / "wheels", Path(tmp) / "task"
+        pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+        _tool([*pip, "wheel", "--no-deps", "-w", str(wheels), str(config.PROJECT_ROOT)],
+              "building the package's wheel", timeout=600)
+        (wheel,) = wheels.glob("airbnb_price-*.whl")
+        _tool([*pip, "install", "--target", str(task), "--only-binary=:all:",
+               *(f"--platform={p}" for p in ZIP_PLATFORMS), "--python-version", "3.11",
+               "--implementation", "cp", "-c",
+               str(config.PROJECT_ROOT / "requirements" / "constraints.txt"),
+               f"{wheel}[serving]"], "installing the serving requirements", timeout=900)
+        for tests in [p for p in task.rglob("tests") if p.is_dir()]:
+            shutil.rmtree(tests)
+        shutil.copy(config.LAMBDA_DIR / "handler.py", task / "handler.py")
+        files = sorted(p for p in task.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        partial = Path(tmp) / "predict.zip"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for file in files:
+                bundle.write(file, file.relative_to(task))
+        unzipped = sum(p.stat().st_size for p in files)
+        target = out_dir / "predict.zip"
+        os.replace(partial, target)
+    return ZipPackage(target, round(target.stat().st_size / 2**20, 1), round(unzipped / 2**20, 1))
+
+
 def lint_template(template: Path) -> None:
     """cfn-lint the generated template; any error or unexpected warning raises DeployError."""
     _tool([_python_tool("cfn-lint"), "--ignore-checks", *CFN_LINT_IGNORED, "--", str(template)],

@@ -15,7 +15,6 @@ The artifact's classes live in the serve layer, which the Lambda image ships; th
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -139,15 +138,21 @@ def without_libraries(traced: LeanModel) -> LeanModel:
     transform replaced by their numpy forms: what the engine serves without scikit-learn,
     SciPy or LightGBM. Also upgrades a model published before the compiled engine."""
     try:
-        steps = [dataclasses.replace(step, kind="transform",
-                                     transformer=estimators.transformer(step.transformer))
-                 if step.kind == "sklearn" else step for step in traced.steps]
+        steps = [_numpy_step(step) if step.kind == "sklearn" else step for step in traced.steps]
         target = traced.target_transformer
         return LeanModel(traced.input_columns, steps, estimators.estimator(traced.estimator),
                          None if target is None else estimators.transformer(target),
                          traced.feature_names, traced.metadata)
     except estimators.Unsupported as exc:
         raise UnsupportedStep(str(exc)) from exc
+
+
+def _numpy_step(step: Step) -> Step:
+    """A copy of a scikit-learn step with its transformer's numpy form (a copy, not
+    dataclasses.replace: steps pickled by older versions lack the newer fields)."""
+    converted = copy.copy(step)
+    converted.kind, converted.transformer = "transform", estimators.transformer(step.transformer)
+    return converted
 
 
 def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
@@ -189,3 +194,41 @@ def measure(path: Any, row: Mapping[str, Any], repeats: int = 200) -> dict[str, 
     return {"load_s": round(load_s, 4),
             "predict_ms": round((time.perf_counter() - started) / repeats * 1000, 3),
             "size_mb": round(os.path.getsize(path) / 1e6, 3)}
+
+
+def compile_published(store: Any, name: str, version: str, rows: int = 200) -> LeanModel:
+    """Give a version published before the compiled engine its compiled.pkl: its lean.pkl's
+    scikit-learn and LightGBM objects converted to numpy forms and compiled trees, refused
+    unless both price `rows` listings made from its own training levels and ranges alike to
+    the cent. The version's metadata then names the compiled artifact (registry.add_artifact:
+    artifact first, metadata last)."""
+    import pickle
+
+    from airbnb_price.core import registry
+
+    legacy = registry.load(store, name, version, artifact=registry.LEGACY)
+    compiled = without_libraries(legacy.model)
+    table = probe_rows(legacy.metadata["inputs"], legacy.model.input_columns, rows)
+    worst = float(np.max(np.abs(compiled.predict(table) - legacy.model.predict(table))))
+    if not worst <= TOLERANCE:
+        raise ArtifactMismatch(f"{name}/{version}: the compiled artifact differs from its "
+                               f"lean.pkl by up to {worst:.4f}")
+    registry.add_artifact(store, name, version, registry.COMPILED,
+                          pickle.dumps(compiled, protocol=5))
+    return compiled
+
+
+def probe_rows(schema: dict, columns: list[str], rows: int, seed: int = 0) -> dict:
+    """Model inputs drawn from a model's own training levels and numeric ranges."""
+    rng = np.random.default_rng(seed)
+    table: dict[str, Any] = {}
+    for column in columns:
+        if column in schema.get("levels", {}):
+            levels = np.array(schema["levels"][column], dtype=object)
+            table[column] = levels[rng.integers(0, len(levels), rows)]
+        elif column in schema.get("ranges", {}):
+            low, high = schema["ranges"][column]
+            table[column] = rng.uniform(low, high, rows)
+        else:
+            table[column] = np.zeros(rows)
+    return table
