@@ -33,7 +33,7 @@ def main() -> None:
             registry.publish(registry.open_store(store), model_dir)
         names = sorted(registry.published(registry.open_store(store)))
         warm = cache.ModelCache(spec.parse_name(names[0]), store)
-        warm.get()  # imports numpy, scikit-learn, LightGBM and shapely once, as a warm function
+        warm.get()  # imports numpy, pydantic and shapely once, as a warm function
         for name in names:
             before = rss_mb()
             entry = cache.ModelCache(spec.parse_name(name), store)

@@ -176,3 +176,61 @@ def test_the_image_lambda_takes_is_built_without_attestations_and_deployed_by_di
     function = json.loads(template.read_text())["Resources"]["PredictLambdaFunction"]
     assert function["Properties"]["Code"]["ImageUri"] == uri
     deploy.lint_template(template)
+
+
+@pytest.fixture(scope="module")
+def zip_package(tmp_path_factory):
+    return deploy.build_zip(tmp_path_factory.mktemp("zip"))
+
+
+def test_the_zip_package_fits_lambda_and_packages_clean(zip_package, tmp_path):
+    """`--param=packaging=zip`: the function from the zip `airbnb-price package-zip` builds,
+    Lambda's Python 3.11 runtime, same routes and role; under the 250 MB unzipped limit."""
+    assert zip_package.unzipped_mb < 250, zip_package
+    template = deploy.package_offline(tmp_path / "sls", params={
+        "packaging": "zip", "zipArtifact": str(zip_package.path)})
+    deploy.lint_template(template)
+    resources = json.loads(template.read_text())["Resources"]
+    function = resources["PredictLambdaFunction"]["Properties"]
+    assert function["Runtime"] == "python3.11" and function["Handler"] == config.LAMBDA_HANDLER
+    assert "PackageType" not in function and "S3Key" in function["Code"]
+    routes = sorted(r["Properties"]["RouteKey"] for r in resources.values()
+                    if r["Type"] == "AWS::ApiGatewayV2::Route")
+    assert routes == ["GET /health", "POST /predict"]
+
+
+def test_the_zip_prices_a_listing_with_nothing_but_its_own_files(zip_package, tmp_path,
+                                                                 model_dir):
+    """Unzipped as Lambda unzips it, run by a bare Python 3.11 (no site-packages, only the
+    zip's folder on the path), against the model on moto's S3."""
+    import os
+    import subprocess
+    import zipfile
+
+    from examples import EXAMPLE
+
+    from airbnb_price.core import registry
+    from airbnb_price.local import httpapi, moto
+
+    task = tmp_path / "task"
+    zipfile.ZipFile(zip_package.path).extractall(task)
+    probe = (
+        "import json, sys; from airbnb_price.local import httpapi;"
+        "handler = httpapi.load_handler(task_root=__import__('pathlib').Path(sys.argv[2]),"
+        " environment={});"
+        "event = httpapi.to_event('POST', '/predict?explain=true',"
+        " {'content-type': 'application/json'}, sys.argv[1].encode());"
+        "print(json.dumps(handler(event, httpapi.LambdaContext())))")
+    with moto.moto_s3():
+        store = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
+        registry.publish(registry.open_store(store), model_dir)
+        done = subprocess.run(
+            ["python3.11", "-S", "-c", probe, json.dumps(EXAMPLE), str(task)],
+            capture_output=True, text=True, timeout=120, check=False,
+            env=os.environ | httpapi.function_environment()
+            | {"PYTHONPATH": str(task), config.MODEL_STORE_ENV: store})
+    assert done.returncode == 0, done.stderr[-3000:]
+    response = json.loads(done.stdout.strip().splitlines()[-1])
+    assert response["statusCode"] == 200, response
+    item = json.loads(response["body"])["predictions"][0]
+    assert item["price"] > 0 and item["contributions"]
