@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from airbnb_price.core import config
 
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -31,15 +33,16 @@ def test_the_package_keeps_its_contracts():
     assert "2 kept, 0 broken" in done.stdout
 
 
-def test_serving_code_importing_pandas_breaks_the_build(tmp_path):
+@pytest.mark.parametrize("library", ["pandas", "sklearn", "lightgbm", "scipy"])
+def test_serving_code_importing_a_training_library_breaks_the_build(tmp_path, library):
     project = copy_project(tmp_path)
-    predict = project / "src" / "airbnb_price" / "serve" / "predict.py"
-    predict.write_text(predict.read_text().replace("import numpy as np",
-                                                   "import numpy as np\nimport pandas"))
+    engine = project / "src" / "airbnb_price" / "serve" / "engine.py"
+    engine.write_text(engine.read_text().replace("import numpy as np",
+                                                 f"import numpy as np\nimport {library}"))
     done = lint_imports(project / "src", project)
     assert done.returncode != 0
     assert "the Lambda image's code (serve, core) never imports training code" in done.stdout
-    assert "airbnb_price.serve.predict -> pandas" in done.stdout
+    assert f"airbnb_price.serve.engine -> {library}" in done.stdout
 
 
 def test_core_importing_the_training_layer_breaks_the_build(tmp_path):
