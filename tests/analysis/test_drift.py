@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from airbnb_price.analysis import drift
-from airbnb_price.core import config
+from airbnb_price.core import cities, config
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import sources
 from airbnb_price.local import cli, runner
@@ -34,10 +34,12 @@ def test_median_price_change(frames):
 
 
 def test_old_model_underprices_the_new_snapshot(frames):
-    scores = drift.cross_scores(frames).set_index(["trained_on", "scored_on"])
+    scores = drift.cross_scores(frames, cities.lookup("amsterdam")).set_index(
+        ["trained_on", "scored_on"])
     old_on_new = scores.loc[("2021-07-04", "2024-09-05")]
     new_on_new = scores.loc[("2024-09-05", "2024-09-05")]
-    assert old_on_new["bias_eur"] < -50 and old_on_new["mae_eur"] > new_on_new["mae_eur"]
+    assert old_on_new["bias"] < -50 and old_on_new["mae"] > new_on_new["mae"]
+    assert set(scores["currency"]) == {"EUR"}
     assert scores["rows"].tolist() == [3288, 1080, 3288, 1080]
     text = drift.verdict(scores.reset_index())
     assert text.startswith("A model trained on 2021-07-04 underprices 2024-09-05")
@@ -46,8 +48,8 @@ def test_old_model_underprices_the_new_snapshot(frames):
 
 def test_verdict_without_drift():
     scores = pd.DataFrame({"trained_on": ["a", "a", "b", "b"], "scored_on": ["a", "b", "a", "b"],
-                           "mae_eur": [40.0, 41.0, 41.0, 40.0], "bias_eur": [0.0, 2.0, -2.0, 0.0],
-                           "rows": [1, 1, 1, 1]})
+                           "mae": [40.0, 41.0, 41.0, 40.0], "bias": [0.0, 2.0, -2.0, 0.0],
+                           "currency": ["EUR"] * 4, "rows": [1, 1, 1, 1]})
     assert drift.verdict(scores).endswith("overprices b listings by EUR 2 on average (MAE EUR "
                                           "41, against EUR 40 for a model trained on b itself): "
                                           "no retraining needed yet.")
@@ -80,3 +82,19 @@ def test_missing_second_snapshot_fails_before_a_run(tmp_path, listings_path, cap
                      str(tmp_path / "nope.csv"), "--runs-dir", str(runs)])
     assert code == 2 and "nope.csv (from argument) does not exist" in capsys.readouterr().err
     assert not runs.exists() or not list(runs.iterdir())
+
+
+def test_drift_is_measured_from_the_citys_own_centre_in_its_currency(shared_data):
+    """Victoria's snapshot against itself: distances from Victoria's centre (a few km, not
+    the ~7,800 km to Dam Square) and every figure and sentence in CAD."""
+    victoria = shared_data.parent / "victoria" / "2021-09-29" / "listings.csv"
+    frames = drift.load_snapshots({"a": sources.Source(victoria, "test"),
+                                   "b": sources.Source(victoria, "test")}, 40, 700)
+    city = cities.lookup("victoria")
+    from airbnb_price.core import features
+
+    table = features.feature_table(frames["a"], centre=city.centre)
+    assert table["distance_to_centre_km"].median() < 20
+    scores = drift.cross_scores(frames, city)
+    assert set(scores["currency"]) == {"CAD"}
+    assert " CAD " in drift.verdict(scores) and "EUR" not in drift.verdict(scores)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from airbnb_price.core import config, features
+from airbnb_price.core.cities import City
 from airbnb_price.core.params import RunParams
 from airbnb_price.data.cleaning import DEFAULT_WINDOW, clean, default_rules
 from airbnb_price.data.listings import load_listings
@@ -58,14 +59,15 @@ def median_price_by(frames: dict[str, pd.DataFrame], column: str) -> pd.DataFram
     return table.sort_values(first, ascending=False)
 
 
-def cross_scores(frames: dict[str, pd.DataFrame], test_size: float = 0.2,
+def cross_scores(frames: dict[str, pd.DataFrame], city: City, test_size: float = 0.2,
                  seed: int = config.SEED) -> pd.DataFrame:
-    """MAE and bias (mean predicted - actual, EUR) of a model trained on each snapshot, scored
-    on every snapshot's hold-out rows (the same rows for every model)."""
+    """MAE and bias (mean predicted - actual, in the city's currency) of a model trained on
+    each snapshot, scored on every snapshot's hold-out rows (the same rows for every model);
+    distances are measured from the city's own centre."""
     from sklearn.model_selection import train_test_split
 
-    splits = {label: train_test_split(features.feature_table(frame), test_size=test_size,
-                                      random_state=seed)
+    splits = {label: train_test_split(features.feature_table(frame, centre=city.centre),
+                                      test_size=test_size, random_state=seed)
               for label, frame in frames.items()}
     rows = []
     for trained_on, (train, _) in splits.items():
@@ -75,9 +77,9 @@ def cross_scores(frames: dict[str, pd.DataFrame], test_size: float = 0.2,
             predicted = modeling.baseline_predict(model, test.drop(columns=config.TARGET))
             actual = test[config.TARGET].to_numpy()
             rows.append({"trained_on": trained_on, "scored_on": scored_on,
-                         "mae_eur": round(float(np.mean(np.abs(predicted - actual))), 2),
-                         "bias_eur": round(float(np.mean(predicted - actual)), 2),
-                         "rows": len(test)})
+                         "mae": round(float(np.mean(np.abs(predicted - actual))), 2),
+                         "bias": round(float(np.mean(predicted - actual)), 2),
+                         "currency": city.currency, "rows": len(test)})
     return pd.DataFrame(rows)
 
 
@@ -91,9 +93,10 @@ def verdict(scores: pd.DataFrame) -> str:
     first, last = scores["trained_on"].iloc[0], scores["scored_on"].iloc[-1]
     own = scores.query("trained_on == @last and scored_on == @last").iloc[0]
     old = scores.query("trained_on == @first and scored_on == @last").iloc[0]
-    direction = "under" if old["bias_eur"] < 0 else "over"
+    direction = "under" if old["bias"] < 0 else "over"
     advice = (f"retrain before pricing {last} listings"
-              if old["mae_eur"] > RETRAIN_RATIO * own["mae_eur"] else "no retraining needed yet")
-    return (f"A model trained on {first} {direction}prices {last} listings by EUR "
-            f"{abs(old['bias_eur']):.0f} on average (MAE EUR {old['mae_eur']:.0f}, against EUR "
-            f"{own['mae_eur']:.0f} for a model trained on {last} itself): {advice}.")
+              if old["mae"] > RETRAIN_RATIO * own["mae"] else "no retraining needed yet")
+    money = old["currency"]
+    return (f"A model trained on {first} {direction}prices {last} listings by {money} "
+            f"{abs(old['bias']):.0f} on average (MAE {money} {old['mae']:.0f}, against {money} "
+            f"{own['mae']:.0f} for a model trained on {last} itself): {advice}.")
