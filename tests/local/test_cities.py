@@ -83,7 +83,7 @@ def test_a_batch_of_two_cities_is_422(cities_api):
 def test_a_feature_set_the_city_lacks_is_422_naming_its_models(cities_api):
     """Victoria is published with its summary model only: a detailed request names it and the
     fields it needs instead of a 503 about a missing latest.json."""
-    detailed = spec.get("victoria", "detailed").example() | {"city": "victoria"}
+    detailed = spec.get(feature_set="detailed").example() | {"city": "victoria"}
     status, body = http(f"{cities_api}/predict", detailed)
     assert status == 422, body
     assert "'victoria' has no detailed model" in body["error"]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import browser
@@ -211,3 +217,66 @@ def test_the_run_page_answers_first_and_renders_in_chromium(smoke_run, tmp_path)
     assert len(links) > 15 and all(link.is_file() for link in links), \
         [str(link) for link in links if not link.is_file()]
     assert browser.colours(tmp_path / "run.png") > 1_000  # the thumbnails were drawn
+
+
+def _kernels_in(folder: Path) -> list[int]:
+    """Processes (kernels and their workers) whose working directory is `folder`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == folder:
+                found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "to_group", "code"), [("SIGINT", True, 130),
+                                                         ("SIGTERM", False, 143)])
+def test_a_signal_stops_a_run_within_seconds_and_leaves_it_clean(tmp_path, listings_path, name,
+                                                                 to_group, code):
+    """Ctrl-C (SIGINT, twice, to the process group as a terminal sends it) and a timeout's
+    SIGTERM (to the process alone) during notebook 03: the run ends within seconds, no kernel
+    outlives it, run.json says "interrupted" and names the notebook and cell, the folder has no
+    socket files, and the next run starts a folder of its own."""
+    runs = tmp_path / "runs"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "airbnb-price"), "run", "--smoke", "--listings",
+         str(listings_path), "--runs-dir", str(runs)], start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    record_path = None
+    while time.monotonic() < deadline:
+        record_path = next(runs.glob("*/run.json"), None) if runs.exists() else None
+        if record_path and {"name": "03_automl.ipynb", "status": "running"} in json.loads(
+                record_path.read_text())["notebooks"]:
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    time.sleep(5)  # inside a cell of notebook 03
+    run_dir = record_path.parent
+    assert _kernels_in(run_dir), "a kernel should be running in the run folder"
+    signum = getattr(signal, name)
+    sent = time.monotonic()
+    if to_group:
+        os.killpg(process.pid, signum)
+        time.sleep(0.3)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 15
+    assert process.returncode == code, err
+    assert f"stopped by {name}" in err and "Traceback" not in err, err
+    record = json.loads(record_path.read_text())
+    assert record["status"] == "interrupted" and record["stopped_by"] == name
+    statuses = {e["name"]: e["status"] for e in record["notebooks"]}
+    assert statuses["03_automl.ipynb"] == "interrupted" and statuses["04_explain.ipynb"] == "pending"
+    stopped = next(e for e in record["notebooks"] if e["status"] == "interrupted")
+    assert stopped["error"]["cell_index"] > 0 and stopped["error"]["first_line"]
+    assert not _kernels_in(run_dir)
+    assert not [p.name for p in run_dir.iterdir() if p.name.startswith("kernel-ipc")]
+    assert (run_dir / "index.html").is_file()
+    assert cli.main(["run", "--smoke", "--listings", str(listings_path), "--runs-dir", str(runs),
+                     "--notebooks", "02_features.ipynb"]) == 0
+    assert len(list(runs.iterdir())) == 2

@@ -147,13 +147,16 @@ def test_detailed_fields_are_validated(served):
         (0, "review_scores_rating"), (0, "number_of_reviews")}
 
 
-def test_detailed_request_without_a_detailed_model_is_503(s3, model_dir):
+def test_detailed_request_without_a_detailed_model_is_422_naming_the_citys_models(s3, model_dir):
+    """The city has a model, just not this feature set's: the caller's request can be fixed
+    (send the summary fields), so 422 naming the models and fields, not 503."""
     store = f"s3://{config.LOCAL_BUCKET}/summary-only"
     registry.publish(registry.open_store(store), model_dir)
     with httpapi.local_endpoint(store) as url:
         assert http(f"{url}/predict", EXAMPLE)[0] == 200
         status, body = http(f"{url}/predict", EXAMPLE_DETAILED)
-        assert status == 503 and spec.get(feature_set="detailed").name in body["reason"]
+        assert status == 422 and "'amsterdam' has no detailed model" in body["error"]
+        assert list(body["models"]) == ["summary"]
         status, health = http(f"{url}/health", method="GET")
         assert status == 200 and health["models"]["detailed"]["status"] == "unavailable"
 

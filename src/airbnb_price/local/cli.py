@@ -309,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airbnb_price.local.deploy import DeployError
     from airbnb_price.local.fleet import FleetError
     from airbnb_price.local.runner import RunFailed
+    from airbnb_price.local.stopping import RunInterrupted
     from airbnb_price.train.modeling import TooSmall
 
     args = build_parser().parse_args(argv)
@@ -326,6 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunFailed as exc:
         print(f"airbnb-price: run failed: {exc}", file=sys.stderr)
         return 1
+    except RunInterrupted as exc:
+        where = f"; {exc.run_dir / 'run.json'} says where it stopped" if exc.run_dir else \
+            " before any notebook started"
+        print(f"airbnb-price: run {exc}: kernels shut down{where}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import CaselessStrEnum
+from traitlets import CaselessStrEnum, default
 
 from airbnb_price.core import config, features
 from airbnb_price.core.files import write_json
@@ -29,7 +32,7 @@ from airbnb_price.data.errors import SchemaError
 from airbnb_price.data.listings import load_listings
 from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import RunData
-from airbnb_price.local import reports, runfolder
+from airbnb_price.local import reports, runfolder, stopping
 from airbnb_price.train import modeling
 
 #: The numbered notebooks a full run executes, in order.
@@ -51,6 +54,34 @@ class IPCKernelManager(AsyncKernelManager):
     the kernel "is running over TCP without encryption" on every notebook."""
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        """The sockets' path prefix, absolute and private: jupyter_client's default is
+        relative ("kernel-ipc"), so the kernel made its sockets in its working directory (the
+        run folder) and they stayed there."""
+        return str(Path(tempfile.mkdtemp(prefix="airbnb-price-kernel-")) / "kernel-ipc")
+
+    async def start_kernel(self, **kwargs: object) -> None:
+        """Start the kernel with its own process's stderr (ipykernel's log lines, not cell
+        output: papermill captures that) appended to the run's logs.log, not the terminal.
+        papermill starts kernels in the run folder it has changed into."""
+        folder = Path(str(kwargs.get("cwd") or os.getcwd()))
+        if (folder / "run.json").is_file() and "stderr" not in kwargs:
+            self._stderr = open(folder / "logs.log", "ab")  # noqa: SIM115, ASYNC230
+            kwargs["stderr"] = self._stderr
+        await super().start_kernel(**kwargs)
+        self._kernel_pid = getattr(self.provisioner, "pid", None)
+        if self._kernel_pid:
+            stopping.KERNELS.add(self._kernel_pid)  # so a stopped run can end it
+
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        await super().cleanup_resources(restart=restart)
+        stopping.KERNELS.discard(getattr(self, "_kernel_pid", None))
+        if getattr(self, "_stderr", None) is not None:
+            self._stderr.close()
+        if not restart:
+            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
 
 class RunFailed(RuntimeError):
@@ -134,6 +165,20 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path,
     progress(progress_line(entry, run_dir))
 
 
+def interrupted(record: dict, run_dir: Path, signal_name: str) -> None:
+    """Mark a stopped run in run.json and its index page: the notebook that was running and
+    its cell; notebooks not started stay "pending"."""
+    for entry in record["notebooks"]:
+        if entry["status"] == "running":
+            entry["status"] = "interrupted"
+            entry["error"] = {"ename": "interrupted", "evalue": f"stopped by {signal_name}",
+                              **(stopping.running_cell(run_dir / entry["name"]) or {})}
+    record |= {"status": "interrupted", "stopped_by": signal_name,
+               "finished": dt.datetime.now(dt.UTC).isoformat()}
+    write_json(run_dir / "run.json", record)
+    reports.write_index(run_dir, record)
+
+
 def _duration(seconds: float) -> str:
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
@@ -179,8 +224,16 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
     """Execute `notebooks` in order into a new run folder; return that folder. `progress` gets
     one line per finished notebook (the terminal by default; a fleet sends it to its client).
 
-    Raises `RunFailed` when a notebook raises (the run folder and run.json stay, marked).
+    Raises `RunFailed` when a notebook raises (the run folder and run.json stay, marked), and
+    `stopping.RunInterrupted` on SIGINT or SIGTERM (kernels ended, run.json "interrupted"
+    with the notebook and cell it stopped in).
     """
+    with stopping.signals_stop_the_run():
+        return _run(params, notebooks, runs_dir, notebooks_dir, progress)
+
+
+def _run(params: RunParams, notebooks: tuple[str, ...], runs_dir: Path | None,
+         notebooks_dir: Path | None, progress: Callable[[str], None]) -> Path:
     data = check_data(params)
     params = data.params
     run_dir = runfolder.new_run_dir(runs_dir)
@@ -193,13 +246,20 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
         "notebooks": [{"name": nb, "status": "pending"} for nb in notebooks],
     }
     write_json(run_dir / "run.json", record)
-    for entry in record["notebooks"]:
-        entry["status"] = "running"
-        write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
-        execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR), progress)
-        write_json(run_dir / "run.json", record)
-        if entry["status"] == "failed":
-            break
+    try:
+        for entry in record["notebooks"]:
+            entry["status"] = "running"
+            write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
+            execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR),
+                    progress)
+            write_json(run_dir / "run.json", record)
+            if entry["status"] == "failed":
+                break
+    except stopping.RunInterrupted as exc:
+        stopping.stop_kernels()
+        interrupted(record, run_dir, exc.signal_name)
+        exc.run_dir = run_dir
+        raise
     failed = [e for e in record["notebooks"] if e["status"] == "failed"]
     record["status"] = "failed" if failed else "ok"
     record["finished"] = dt.datetime.now(dt.UTC).isoformat()
