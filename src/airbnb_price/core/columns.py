@@ -70,17 +70,27 @@ BOXED = ("latitude", "longitude")
 
 
 
+def constraints(field: Any) -> dict[str, Any]:
+    """A pydantic FieldInfo's bounds and lengths (ge, le, min_length, max_length), where set."""
+    found = {}
+    for item in field.metadata:
+        for name, kind in (("ge", annotated_types.Ge), ("le", annotated_types.Le),
+                           ("min_length", annotated_types.MinLen),
+                           ("max_length", annotated_types.MaxLen)):
+            if isinstance(item, kind):
+                found[name] = getattr(item, name)
+    return found
+
+
+def field_info(column: str) -> Any:
+    """The column's rule as one pydantic FieldInfo (its Annotated type's constraints merged)."""
+    from pydantic.fields import FieldInfo
+
+    annotation, field = FIELDS[column]
+    return FieldInfo.from_annotated_attribute(annotation, field)
+
+
 def bounds(column: str) -> tuple[float, float]:
     """A numeric column's [ge, le] from its rule (-inf/inf where it has none)."""
-    low, high = float("-inf"), float("inf")
-    field = FIELDS[column][1]
-    metadata = list(getattr(field, "metadata", []))
-    annotation = FIELDS[column][0]
-    metadata += [m for arg in getattr(annotation, "__metadata__", ()) for m in
-                 getattr(arg, "metadata", [arg])]
-    for item in metadata:
-        if isinstance(item, annotated_types.Ge):
-            low = float(item.ge)
-        if isinstance(item, annotated_types.Le):
-            high = float(item.le)
-    return low, high
+    found = constraints(field_info(column))
+    return float(found.get("ge", float("-inf"))), float(found.get("le", float("inf")))

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import annotated_types
 import numpy as np
 
 from airbnb_price.core import cities, geo, registry
+from airbnb_price.core.columns import constraints
 from airbnb_price.core.spec import ModelSpec
 from airbnb_price.serve import contributions
 from airbnb_price.serve.artifact import LeanModel
@@ -74,16 +74,10 @@ class Rule:
         kinds = [k for k in (typing.get_args(annotation) if union else (annotation,))
                  if k is not type(None)]
         kind = typing.get_origin(kinds[0]) or kinds[0]  # list[str] -> list
-        bounds: dict[str, Any] = {}
-        for item in field.metadata:
-            for name in ("ge", "le", "min_length", "max_length"):
-                if isinstance(item, getattr(annotated_types, {
-                        "ge": "Ge", "le": "Le", "min_length": "MinLen",
-                        "max_length": "MaxLen"}[name])):
-                    bounds[name] = getattr(item, name)
         required = field.is_required()
         return cls(column, kind, required,
-                   None if required else field.get_default(call_default_factory=True), **bounds)
+                   None if required else field.get_default(call_default_factory=True),
+                   **constraints(field))
 
     def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
         """Rows whose value the contract refuses (missing counts only when required)."""

@@ -93,14 +93,21 @@ class Trees:
         return out
 
     def expected_value(self) -> float:
-        """TreeSHAP's base value: each tree's leaves averaged by cover, summed, plus base."""
-        ends = np.append(self.roots[1:], len(self.nodes))
-        leaf = self.nodes["feature"] < 0
-        total = self.base
-        for start, end in zip(self.roots, ends, strict=True):
-            weights = self.cover[start:end] * leaf[start:end]
-            total += float(np.dot(self.nodes["threshold"][start:end], weights) / self.cover[start])
-        return total
+        """TreeSHAP's base value: each tree's leaves averaged by cover, summed, plus base
+        (computed on the first explanation, then kept for the loaded model's life)."""
+        if "_expected" not in self.__dict__:
+            ends = np.append(self.roots[1:], len(self.nodes))
+            leaf = self.nodes["feature"] < 0
+            total = self.base
+            for start, end in zip(self.roots, ends, strict=True):
+                weights = self.cover[start:end] * leaf[start:end]
+                total += float(np.dot(self.nodes["threshold"][start:end], weights)
+                               / self.cover[start])
+            self._expected = total
+        return self._expected
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_expected"}
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(SHAP values per feature, base value) per row, in the model's output space."""
