@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from airbnb_price.core import config, features, geo, registry, spec
 from airbnb_price.core.spec import ModelSpec
+from airbnb_price.serve.contract import contract
 from airbnb_price.serve.engine import ServedModel
 
 
@@ -112,13 +113,8 @@ class NoSuchModel(LookupError):
         self.published = {m.feature_set.name: {
             "name": m.name,
             "required": [c for c in m.feature_set.input_columns
-                         if contract_fields(m)[c].is_required()]} for m in published}
-
-
-def contract_fields(model: ModelSpec) -> dict:
-    from airbnb_price.serve.contract import contract
-
-    return contract(model.feature_set).model_fields
+                         if contract(m.feature_set).model_fields[c].is_required()]}
+            for m in published}
 
 
 @dataclass

@@ -86,8 +86,9 @@ class Rule:
         if self.kind is str:
             return self._texts(values, schema)
         if self.kind is list:
-            sizes = np.array([0 if v is None else len(v) for v in values])
-            return (sizes > self.max_length) if self.max_length is not None else sizes < 0
+            if self.max_length is None:
+                return np.zeros(len(values), dtype=bool)
+            return np.array([0 if v is None else len(v) for v in values]) > self.max_length
         missing = np.array([v is None for v in values])
         return missing & self.required
 
