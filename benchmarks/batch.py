@@ -50,7 +50,7 @@ def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     """The benchmark's model: the lean preset + LightGBM(n_estimators=trees), compiled and
     saved as a run saves it; returns the pipeline and the training table."""
     from airbnb_price.core import cities
-    from airbnb_price.train import compiler, modeling
+    from airbnb_price.train import compiler, modeling, training
 
     loaded = listings.load_listings(path)
     rows, _ = cleaning.clean(loaded.frame)
@@ -62,8 +62,8 @@ def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     compiled = compiler.compile_pipeline(pipeline, X)
     model = spec.get("amsterdam", "summary")
     metadata = {"name": model.name, "city": model.city, "feature_set": "summary",
-                "inputs": modeling.input_schema(table), "artifact": registry.COMPILED}
-    modeling.save_model(model_dir, pipeline, compiled, metadata)
+                "inputs": training.input_schema(table), "artifact": registry.COMPILED}
+    training.save_model(model_dir, pipeline, compiled, metadata)
     return pipeline, table
 
 

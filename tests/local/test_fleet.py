@@ -106,7 +106,7 @@ def test_a_fleet_on_a_dask_cluster_survives_a_killed_worker_and_a_bad_city(
     client = subprocess.Popen(
         [str(BIN / "airbnb-price"), "fleet", "--cities", str(cities_file), "--smoke",
          "--data-folder", str(data), "--scheduler", dask_cluster["address"],
-         "--runs-dir", str(runs), "--notebooks", *SMOKE_NOTEBOOKS],
+         "--runs-dir", str(runs), "--notebooks", *SMOKE_NOTEBOOKS, "--time-budget", "20m"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     killed = _kill_worker_running(dask_cluster["address"], "valencia",
                                   dask_cluster["processes"])
@@ -120,6 +120,9 @@ def test_a_fleet_on_a_dask_cluster_survives_a_killed_worker_and_a_bad_city(
     # valencia started on the killed worker and finished on the other one
     attempts = rows["valencia"]["attempts"]
     assert len(attempts) == 2 and attempts[0] != attempts[1], attempts
+    # the biggest file goes first, so it does not start last and hold up the fleet
+    assert record["order"] == ["valencia", "albany", "victoria"]
+    assert record["time_budget"] == "20m"
     assert rows["victoria"]["status"] == "failed"
     assert "unknown listings layout" in rows["victoria"]["error"]
     for label, currency in (("valencia", "EUR"), ("albany", "USD")):
@@ -128,6 +131,7 @@ def test_a_fleet_on_a_dask_cluster_survives_a_killed_worker_and_a_bad_city(
         assert {"automl", "lightgbm", "naive"} <= set(row["holdout"])
         run = json.loads((fleet_dir / label / "run.json").read_text())
         assert run["status"] == "ok" and [n["name"] for n in run["notebooks"]] == SMOKE_NOTEBOOKS
+        assert run["parameters"]["time_budget"] == "20m" and run["budget"]["seconds"] == 1200
         # the worker read the bytes the client sent, in its own folder, not the client's path
         assert run["data"]["sha256"] == sha256_of(Path(row["source"]))
         assert not run["data"]["path"].startswith(str(data))

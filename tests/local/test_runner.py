@@ -20,7 +20,7 @@ from airbnb_price.core import config
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import sources
 from airbnb_price.local import cli, reports, runfolder, runner
-from airbnb_price.train import modeling
+from airbnb_price.train import budget, modeling
 
 
 def read_record(run_dir: Path) -> dict:
@@ -280,3 +280,44 @@ def test_a_signal_stops_a_run_within_seconds_and_leaves_it_clean(tmp_path, listi
     assert cli.main(["run", "--smoke", "--listings", str(listings_path), "--runs-dir", str(runs),
                      "--notebooks", "02_features.ipynb"]) == 0
     assert len(list(runs.iterdir())) == 2
+
+
+def test_training_without_a_kernel_makes_the_notebooks_model_to_the_cent(smoke_run,
+                                                                          listings_path, tmp_path):
+    """`airbnb-price train` (no notebooks, no kernel) writes the same run-folder layout and the
+    same model as notebooks 02-03 of the smoke run, on every training row."""
+    from airbnb_price.serve import artifact
+
+    assert cli.main(["train", "--smoke", "--listings", str(listings_path),
+                     "--runs-dir", str(tmp_path)]) == 0
+    (run_dir,) = tmp_path.iterdir()
+    record = read_record(run_dir)
+    assert record["status"] == "ok" and record["mode"] == "train" and not list(
+        run_dir.glob("*.ipynb"))
+    for name in (runfolder.FEATURES, runfolder.CLEANING, runfolder.EXAMPLE, "metrics.json"):
+        assert (run_dir / name).is_file(), name
+    table, _ = runfolder.read_features(smoke_run)
+    X = table.drop(columns=config.TARGET)
+    ours, theirs = artifact.load(run_dir / "model"), artifact.load(smoke_run / "model")
+    assert abs(ours.predict(X) - theirs.predict(X)).max() <= 0.01
+    kept = ("automl", "baseline_lightgbm", "naive_median", "best_model", "learning_curve")
+    ours_m, theirs_m = (json.loads((d / "metrics.json").read_text()) for d in (run_dir, smoke_run))
+    assert {k: ours_m[k] for k in kept} == {k: theirs_m[k] for k in kept}
+
+
+def test_a_time_budget_cuts_tuning_and_says_so(tmp_path, shared_data, capsys):
+    """A full-size run of a small city under a budget too short for its tuning: the run ends,
+    run.json records the budget and metrics.json what was cut, in words."""
+    albany = shared_data.parent / "albany" / "2024-03-10" / "listings.csv"
+    seconds = round(budget.AFTER_TRAINING_S + 5)  # 5 s beyond what the later notebooks keep
+    assert cli.main(["train", "--city", "albany", "--listings", str(albany),
+                     "--time-budget", f"{seconds}s", "--runs-dir", str(tmp_path)]) == 0
+    (run_dir,) = tmp_path.iterdir()
+    record = read_record(run_dir)
+    assert record["parameters"]["time_budget"] == f"{seconds}s"
+    assert record["budget"]["seconds"] == seconds
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert any(cut.startswith("tuned ") and cut.endswith("iterations: budget")
+               for cut in metrics["budget_cuts"]), metrics["budget_cuts"]
+    assert record["budget"]["cuts"] == metrics["budget_cuts"]
+    assert "tuning " in capsys.readouterr().out

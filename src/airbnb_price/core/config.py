@@ -136,11 +136,34 @@ LOCAL_PORT = 3000
 #: How big each notebook's work is, for the full run and the smoke run (`--smoke`): the one
 #: mapping every notebook and the CLI read, so a smoke size is changed in one place.
 SIZES = {
-    "full": {"profile_rows": None, "folds": 5, "include": ["lightgbm", "gbr", "et", "rf", "ridge"],
-             "n_iter": 10, "selection_rows": None, "boruta_iter": 30, "explain_rows": 3000},
+    "full": {"profile_rows": None, "folds": 5, "include": ["lightgbm", "ridge", "gbr", "et", "rf"],
+             "n_iter": 10, "selection_rows": 10_000, "boruta_iter": 30, "explain_rows": 3000},
     "smoke": {"profile_rows": 1000, "folds": 2, "include": ["lightgbm", "dt", "ridge"],
               "n_iter": 2, "selection_rows": 600, "boruta_iter": 5, "explain_rows": 500},
 }
+
+
+#: A full run's default time budget (`--time-budget`): issue 21's target for a London-size city
+#: on 2 cores. Smoke runs have none.
+TIME_BUDGET = "15m"
+
+
+#: compare_models' candidates are listed cheapest first: under a time budget PyCaret starts no
+#: model after its share is spent, so the slow ones are what a tight budget leaves out.
+#: Candidates left out of a comparison on this many sample rows or more, because on London
+#: (benchmarks/candidates.py, 32,000 rows, 5 folds) they never won and cost most: gradient
+#: boosting scored 6% worse than LightGBM at 16x its fit time.
+BIG_SAMPLE_ROWS = 16_000
+SLOW_LOSERS = ("gbr",)
+#: Threads a single run's tuning and final fits use (LightGBM's and random forest's
+#: `n_jobs`): the machine's cores, one per worker in a fleet task ($AIRBNB_THREADS).
+#: Cross-validation itself stays sequential: parallel folds plus threaded models
+#: oversubscribed 2 cores and stalled tuning.
+THREADS_ENV = "AIRBNB_THREADS"
+
+
+def threads() -> int:
+    return int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)
 
 
 def sizes(smoke: bool) -> dict:

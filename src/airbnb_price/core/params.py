@@ -7,10 +7,31 @@ notebooks resolve them here (city, feature set) and in `airbnb_price.data.tables
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 
 from airbnb_price.core import config, spec
 from airbnb_price.core.spec import ModelSpec
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+#: A time budget that means "no limit" (`--time-budget none`).
+NO_BUDGET = "none"
+
+
+class BudgetError(ValueError):
+    """A time budget that is no duration (`15m`, `900s`, `1.5h`, `900`, `none`)."""
+
+
+def parse_duration(text: str | float | None) -> float | None:
+    """Seconds in `15m`, `90s`, `1.5h` or a plain number of seconds; None and "none": no
+    limit."""
+    if text is None or str(text).strip().lower() == NO_BUDGET:
+        return None
+    match = _DURATION.match(str(text))
+    if not match or float(match.group(1)) <= 0:
+        raise BudgetError(f"time_budget {text!r} is no positive duration (e.g. 15m, 900s, "
+                          f"1.5h, or {NO_BUDGET!r} for no limit)")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
 @dataclass(frozen=True)
@@ -28,6 +49,9 @@ class RunParams:
     max_price: float | None = None
     compare_listings: str | None = None
     compare_snapshot: str | None = None
+    #: The whole run's wall-clock limit ("15m"); None: config.TIME_BUDGET for a full run, no
+    #: limit for a smoke run; "none": no limit.
+    time_budget: str | None = None
 
     @property
     def compares(self) -> bool:
@@ -42,10 +66,17 @@ class RunParams:
         """A copy with the defaults that need no data filled in (SpecError for a city name
         that is no slug or an unknown feature set)."""
         model = self.spec
+        parse_duration(self.time_budget)  # BudgetError now, not when training starts
         return replace(
             self, city=model.city, feature_set=model.feature_set.name,
             compare_snapshot=(self.compare_snapshot or config.COMPARE_SNAPSHOT) if self.compares
-            else None)
+            else None,
+            time_budget=self.time_budget or (None if self.smoke else config.TIME_BUDGET))
+
+    @property
+    def budget_seconds(self) -> float | None:
+        """The run's time budget in seconds (None: no limit); BudgetError when malformed."""
+        return parse_duration(self.time_budget)
 
     def as_dict(self) -> dict:
         return asdict(self)

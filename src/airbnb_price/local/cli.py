@@ -11,20 +11,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from airbnb_price.core import cities, config, spec
+from airbnb_price.core.params import RunParams
 
 
 def _run(args: argparse.Namespace) -> int:
-    from airbnb_price.core.params import RunParams
     from airbnb_price.local import runner
 
-    params = RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
-                       feature_set=args.feature_set, data_folder=args.data_folder,
-                       currency=args.currency, smoke=args.smoke, min_price=args.min_price,
-                       max_price=args.max_price, compare_listings=args.compare_listings,
-                       compare_snapshot=args.compare_snapshot)
+    params = _run_params(args)
     notebooks = tuple(args.notebooks) if args.notebooks else runner.notebooks_for(params)
     run_dir = runner.run(params, notebooks=notebooks, runs_dir=args.runs_dir)
     print(f"run complete: {run_dir}\nreports: {run_dir / 'index.html'}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Notebooks 02-03's steps without a kernel: features, AutoML, the model folder."""
+    from airbnb_price.local import headless
+
+    run_dir = headless.train(_run_params(args), runs_dir=args.runs_dir, preset=args.preset)
+    print(f"model: {run_dir / 'model'}\nmetrics: {run_dir / 'metrics.json'}")
     return 0
 
 
@@ -38,7 +43,8 @@ def _fleet(args: argparse.Namespace) -> int:
     notebooks = tuple(args.notebooks) if args.notebooks else fleet.FLEET_NOTEBOOKS
     fleet_dir, record = fleet.run_fleet(
         entries, args.feature_set, args.smoke, notebooks, args.scheduler, args.runs_dir,
-        args.data_folder or os.environ.get(config.DATA_FOLDER_ENV), args.retries)
+        args.data_folder or os.environ.get(config.DATA_FOLDER_ENV), args.retries,
+        args.time_budget)
     print(f"{fleet.summary(record)}\nfleet report: {fleet_dir / 'index.html'}")
     return 0 if record["status"] == "ok" else 1
 
@@ -173,41 +179,69 @@ SCHEDULER_HELP = (f"an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (defaul
                   f"${config.SCHEDULER_ENV}, else an embedded LocalCluster of one worker per core)")
 
 
+TIME_BUDGET_HELP = (f"the run's wall-clock limit, e.g. 15m, 900s, 1.5h (default: "
+                    f"{config.TIME_BUDGET} for a full run, none for --smoke; none: no limit); "
+                    "training sizes its steps to it and says what it cut")
+
+
+def _run_params(args: argparse.Namespace) -> RunParams:
+    """The run parameters of `run` and `train`, from their shared arguments."""
+    return RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
+                     feature_set=args.feature_set, data_folder=args.data_folder,
+                     currency=args.currency, smoke=args.smoke, min_price=args.min_price,
+                     max_price=args.max_price, time_budget=args.time_budget,
+                     compare_listings=getattr(args, "compare_listings", None),
+                     compare_snapshot=getattr(args, "compare_snapshot", None))
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that choose a run's data and sizes (`run` and `train`)."""
+    parser.add_argument("--listings", help=f"listings CSV path or URL (default: ${config.LISTINGS_ENV},"
+                     " then the cache, then a download from Inside Airbnb)")
+    parser.add_argument("--city", default=None,
+                     help=f"Inside Airbnb city slug, e.g. victoria (default {config.DEFAULT_CITY});"
+                     f" one of the {len(cities.CATALOGUE)} in core/cities.json, or any city whose "
+                     "listings file you give")
+    parser.add_argument("--currency", default=None, help="ISO 4217 code of a city outside the "
+                     "catalogue (default: the catalogue's; else recorded as unknown)")
+    parser.add_argument("--data-folder", default=None, help="a folder laid out <city>/<snapshot>/"
+                     f"<file> like Inside Airbnb's site (default: ${config.DATA_FOLDER_ENV})")
+    parser.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: the data "
+                     "folder's newest, else the catalogue's default, e.g. amsterdam 2021-07-04)")
+    parser.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
+                     help="summary: any listings file; detailed: the detailed file's host facts, "
+                          "amenities and description (default source: "
+                          f"${config.DETAILED_LISTINGS_ENV}); existing: detailed plus the "
+                          "review history, for re-pricing a live listing (default: summary)")
+    parser.add_argument("--smoke", action="store_true", help="small, fast parameter set")
+    parser.add_argument("--min-price", type=float, default=None, help="lowest price kept, in the "
+                     "city's currency (default: the catalogue's window, else the 1st "
+                     "percentile of the file's prices)")
+    parser.add_argument("--max-price", type=float, default=None, help="prices from here up are "
+                     "dropped (default: the catalogue's window, else the 99th percentile)")
+    parser.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
+    parser.add_argument("--time-budget", default=None, help=TIME_BUDGET_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbnb-price", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute the numbered notebooks into a new runs/<id>/")
-    run.add_argument("--listings", help=f"listings CSV path or URL (default: ${config.LISTINGS_ENV},"
-                     " then the cache, then a download from Inside Airbnb)")
-    run.add_argument("--city", default=None,
-                     help=f"Inside Airbnb city slug, e.g. victoria (default {config.DEFAULT_CITY});"
-                     f" one of the {len(cities.CATALOGUE)} in core/cities.json, or any city whose "
-                     "listings file you give")
-    run.add_argument("--currency", default=None, help="ISO 4217 code of a city outside the "
-                     "catalogue (default: the catalogue's; else recorded as unknown)")
-    run.add_argument("--data-folder", default=None, help="a folder laid out <city>/<snapshot>/"
-                     f"<file> like Inside Airbnb's site (default: ${config.DATA_FOLDER_ENV})")
-    run.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: the data "
-                     "folder's newest, else the catalogue's default, e.g. amsterdam 2021-07-04)")
-    run.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
-                     help="summary: any listings file; detailed: the detailed file's host facts, "
-                          "amenities and description (default source: "
-                          f"${config.DETAILED_LISTINGS_ENV}); existing: detailed plus the "
-                          "review history, for re-pricing a live listing (default: summary)")
-    run.add_argument("--smoke", action="store_true", help="small, fast parameter set")
-    run.add_argument("--min-price", type=float, default=None, help="lowest price kept, in the "
-                     "city's currency (default: the catalogue's window, else the 1st "
-                     "percentile of the file's prices)")
-    run.add_argument("--max-price", type=float, default=None, help="prices from here up are "
-                     "dropped (default: the catalogue's window, else the 99th percentile)")
-    run.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
+    _data_arguments(run)
     run.add_argument("--notebooks", nargs="+", help="subset of notebooks, in order")
     run.add_argument("--compare-listings", help="a second snapshot's listings (path or URL): adds "
                      f"the drift notebook (default source: ${config.COMPARE_LISTINGS_ENV})")
     run.add_argument("--compare-snapshot", help="the second snapshot's Inside Airbnb date "
                      f"(default {config.COMPARE_SNAPSHOT}); adds the drift notebook")
     run.set_defaults(func=_run)
+
+    train = sub.add_parser("train", help="train and compile a model into a new runs/<id>/ "
+                           "without notebooks or a kernel (what notebooks 02-03 do)")
+    _data_arguments(train)
+    train.add_argument("--preset", default="lean", choices=("lean", "article"),
+                       help="PyCaret preprocessing (default: lean)")
+    train.set_defaults(func=_train)
 
     fleet = sub.add_parser("fleet", help="many cities' notebooks at once on Dask (one task per "
                            "city) into runs/<fleet-id>/ with a comparison page")
@@ -226,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="retries of a task that raised (a lost worker's task is always "
                             "rescheduled)")
     fleet.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
+    fleet.add_argument("--time-budget", default=None, help="each city's " + TIME_BUDGET_HELP[4:])
     fleet.set_defaults(func=_fleet)
 
     price = sub.add_parser("predict", help="price every row of listings files with the published "
@@ -303,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; known errors become one clear line on stderr, never a traceback."""
     from airbnb_price.core.cities import CityError
+    from airbnb_price.core.params import BudgetError
     from airbnb_price.core.registry import RegistryError
     from airbnb_price.core.spec import SpecError
     from airbnb_price.data.errors import DataError
@@ -310,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airbnb_price.local.fleet import FleetError
     from airbnb_price.local.runner import RunFailed
     from airbnb_price.local.stopping import RunInterrupted
-    from airbnb_price.train.modeling import TooSmall
+    from airbnb_price.train.budget import TooSmall
 
     args = build_parser().parse_args(argv)
     try:
@@ -321,7 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"airbnb-price: registry error: {exc}", file=sys.stderr)
         return 2
-    except (DeployError, FileNotFoundError, SpecError, CityError, TooSmall, FleetError) as exc:
+    except (DeployError, FileNotFoundError, SpecError, CityError, TooSmall, FleetError,
+            BudgetError) as exc:
         print(f"airbnb-price: {exc}", file=sys.stderr)
         return 2
     except RunFailed as exc:

@@ -20,6 +20,7 @@ import collections
 import datetime as dt
 import io
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -37,7 +38,7 @@ from airbnb_price.data.errors import DataError
 from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import maps_beside
 from airbnb_price.local import cluster, reports, runfolder, runner
-from airbnb_price.train.modeling import TooSmall
+from airbnb_price.train.budget import TooSmall
 
 #: A fleet retrains and compares; deploying is one step for the whole fleet afterwards
 #: (`model publish --fleet`, then `deploy`), so notebook 05 is not run per city.
@@ -92,10 +93,18 @@ class Job:
     notebooks: tuple[str, ...]
     files: dict[str, bytes] = field(repr=False)
     topic: str = "fleet"
+    time_budget: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Bytes of listings (not of the map): what the fleet orders its tasks by, biggest
+        (longest) first."""
+        return sum(len(body) for name, body in self.files.items() if Path(name).name != geo.FILE)
 
 
 def bundle(entry: FleetCity, label: str, feature_set: str, smoke: bool,
-           notebooks: tuple[str, ...], data_folder: str | None, topic: str) -> tuple[Job, dict]:
+           notebooks: tuple[str, ...], data_folder: str | None, topic: str,
+           time_budget: str | None = None) -> tuple[Job, dict]:
     """The task of one city and what the client knows of its source (path, origin); the
     listings file is found as `airbnb-price run` finds it, its map beside it."""
     params = RunParams(listings=entry.listings, city=entry.city, snapshot=entry.snapshot,
@@ -108,7 +117,8 @@ def bundle(entry: FleetCity, label: str, feature_set: str, smoke: bool,
                  None)
     if found:
         files[f"{params.city}/{geo.FILE}"] = found.read_bytes()
-    job = Job(label, params.city, snapshot, params.feature_set, smoke, notebooks, files, topic)
+    job = Job(label, params.city, snapshot, params.feature_set, smoke, notebooks, files, topic,
+              time_budget)
     return job, {"source": str(source.path), "origin": source.origin}
 
 
@@ -131,6 +141,7 @@ def run_city(job: Job) -> dict:
         worker.log_event(job.topic, {"label": job.label, "line": line})
 
     progress(f"started on {worker.address}")
+    os.environ[config.THREADS_ENV] = str(worker.state.nthreads)  # its kernels' fits too
     scratch = Path(tempfile.mkdtemp(prefix=f"fleet-{job.label}-", dir=worker.local_directory))
     started = time.perf_counter()
     try:
@@ -138,7 +149,8 @@ def run_city(job: Job) -> dict:
             (scratch / "data" / name).parent.mkdir(parents=True, exist_ok=True)
             (scratch / "data" / name).write_bytes(body)
         params = RunParams(city=job.city, snapshot=job.snapshot, feature_set=job.feature_set,
-                           data_folder=str(scratch / "data"), smoke=job.smoke)
+                           data_folder=str(scratch / "data"), smoke=job.smoke,
+                           time_budget=job.time_budget)
         status, error = "ok", None
         try:
             runner.run(params, job.notebooks, runs_dir=scratch / "runs", progress=progress)
@@ -209,10 +221,11 @@ def _attempts(client, topic: str) -> dict[str, list[str]]:
 def run_fleet(entries: list[FleetCity], feature_set: str | None = None, smoke: bool = False,
               notebooks: tuple[str, ...] = FLEET_NOTEBOOKS, scheduler: str | None = None,
               runs_dir: Path | None = None, data_folder: str | None = None,
-              retries: int = config.FLEET_RETRIES,
+              retries: int = config.FLEET_RETRIES, time_budget: str | None = None,
               say: Callable[[str], None] = print) -> tuple[Path, dict]:
-    """Run every city's notebooks on the cluster; the fleet folder and its record. Never
-    raises for one city's failure: its row says what happened."""
+    """Run every city's notebooks on the cluster, each within `time_budget`, the biggest
+    city first (so it does not start last and hold up the fleet); the fleet folder and its
+    record. Never raises for one city's failure: its row says what happened."""
     from distributed import as_completed
 
     if not entries:
@@ -223,24 +236,31 @@ def run_fleet(entries: list[FleetCity], feature_set: str | None = None, smoke: b
     chosen = features.by_name(feature_set or features.SUMMARY.name).name
     record = {"fleet_id": fleet_dir.name, "status": "running",
               "started": dt.datetime.now(dt.UTC).isoformat(), "feature_set": chosen,
-              "smoke": smoke, "notebooks": list(notebooks), "cities": []}
+              "smoke": smoke, "notebooks": list(notebooks), "time_budget": time_budget,
+              "cities": []}
     outcomes: dict[str, dict] = {label: {"city": e.city} for label, e in zip(labels, entries)}
     with cluster.connect(scheduler) as client:
         record["cluster"] = cluster.describe(client)
         say(record["cluster"])
         client.subscribe_topic(topic, lambda event: say(f"[{event[1]['label']}] "
                                                         f"{event[1]['line']}"))
-        futures = {}
+        jobs = []
         for label, entry in zip(labels, entries, strict=True):
             try:
-                job, known = bundle(entry, label, chosen, smoke, notebooks, data_folder, topic)
+                job, known = bundle(entry, label, chosen, smoke, notebooks, data_folder, topic,
+                                    time_budget)
             except CITY_ERRORS as exc:
                 outcomes[label] |= {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
                 say(f"[{label}] FAILED before starting: {exc}")
                 continue
             outcomes[label] |= known
-            futures[client.submit(run_city, job, key=f"{topic}-{label}", retries=retries,
-                                  pure=False)] = label
+            jobs.append(job)
+        futures = {}
+        jobs.sort(key=lambda j: j.size, reverse=True)  # longest first
+        record["order"] = [job.label for job in jobs]
+        for job in jobs:
+            futures[client.submit(run_city, job, key=f"{topic}-{job.label}", retries=retries,
+                                  pure=False, priority=job.size)] = job.label
         for future, result in as_completed(futures, with_results=True, raise_errors=False):
             label = futures[future]
             if isinstance(result, BaseException):

@@ -19,6 +19,7 @@ import pandas as pd
 
 from airbnb_price.core import config, registry, spec
 from airbnb_price.core.files import write_json
+from airbnb_price.data.tables import Prepared
 
 FEATURES = "features.parquet"
 CLEANING = "cleaning.json"
@@ -98,6 +99,20 @@ def write_features(run_dir: Path, table: pd.DataFrame, record: dict, example: di
     table.to_parquet(Path(run_dir) / FEATURES, index=False)
     write_json(Path(run_dir) / CLEANING, record)
     write_json(Path(run_dir) / EXAMPLE, example)
+
+
+def write_prepared(run_dir: Path, prepared: Prepared) -> None:
+    """Notebook 02's outputs from its prepared data: the feature table, its record and a
+    typical listing of the city as the run's example request (`airbnb-price train` writes
+    the same)."""
+    from airbnb_price.local import examples
+
+    run, model = prepared.run, prepared.run.params.spec
+    request = examples.typical_request(prepared.cleaned, model.feature_set, run.city.name)
+    write_features(run_dir, prepared.table, run.record() | {
+        "model": model.name, "city": run.city.record(), "feature_set": model.feature_set.name,
+        "parameters": run.params.as_dict(), "rules": prepared.report.to_dict(orient="records")},
+        request)
 
 
 def example(run_dir: Path) -> dict:

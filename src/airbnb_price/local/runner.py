@@ -33,7 +33,7 @@ from airbnb_price.data.listings import load_listings
 from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import RunData
 from airbnb_price.local import reports, runfolder, stopping
-from airbnb_price.train import modeling
+from airbnb_price.train import budget
 
 #: The numbered notebooks a full run executes, in order.
 NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb",
@@ -94,10 +94,14 @@ def notebooks_for(params: RunParams) -> tuple[str, ...]:
     return (*NOTEBOOKS, DRIFT_NOTEBOOK) if params.compares else NOTEBOOKS
 
 
-def notebook_parameters(params: RunParams, declared: set[str], run_dir: Path) -> dict:
-    """The parameters a notebook declares, from the run's resolved parameters."""
+def notebook_parameters(params: RunParams, declared: set[str], run_dir: Path,
+                        deadline: float | None = None) -> dict:
+    """The parameters a notebook declares, from the run's resolved parameters; its
+    `time_budget` is what is left of the run's budget when it starts (`deadline`, epoch s)."""
     values = {k: v for k, v in params.as_dict().items() if v is not None}
     values["output_dir"] = str(run_dir)
+    if deadline is not None:
+        values["time_budget"] = max(1, round(deadline - time.time()))
     return {k: v for k, v in values.items() if k in declared}
 
 
@@ -121,7 +125,7 @@ def check_data(params: RunParams) -> RunData:
         features.check_inputs(run.listings.frame, run.params.spec.feature_set)
     except ValueError as exc:
         raise SchemaError(f"{run.source.path} ({run.listings.layout} layout): {exc}") from exc
-    modeling.fold_count(len(tables.prepare_run(run).table), config.sizes(False)["folds"])
+    budget.fold_count(len(tables.prepare_run(run).table), config.sizes(False)["folds"])
     if run.params.compares:
         other = resolve_source(run.params.compare_listings, run.params.city,
                                run.params.compare_snapshot, data_folder=run.params.data_folder,
@@ -139,7 +143,7 @@ def _failure(exc: Exception) -> dict:
 
 
 def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path,
-            progress: Callable[[str], None]) -> None:
+            progress: Callable[[str], None], deadline: float | None = None) -> None:
     """Run one notebook into the run folder and render its report; `entry` (its line in
     run.json) gets status, seconds, report and any error; `progress` gets its progress line."""
     import papermill as pm
@@ -150,7 +154,7 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path,
     started = time.perf_counter()
     try:
         pm.execute_notebook(str(notebooks_dir / name), str(executed),
-                            parameters=notebook_parameters(params, declared, run_dir),
+                            parameters=notebook_parameters(params, declared, run_dir, deadline),
                             kernel_name=config.KERNEL_NAME, cwd=str(run_dir),
                             kernel_manager_class=f"{__name__}.IPCKernelManager",
                             progress_bar=sys.stderr.isatty())  # papermill's cell bar, live
@@ -177,6 +181,15 @@ def interrupted(record: dict, run_dir: Path, signal_name: str) -> None:
                "finished": dt.datetime.now(dt.UTC).isoformat()}
     write_json(run_dir / "run.json", record)
     reports.write_index(run_dir, record)
+
+
+def budget_record(seconds: float | None, used: float, run_dir: Path) -> dict:
+    """run.json's "budget": the limit, the time used, whether the run kept within 10% of it,
+    and what training cut to stay inside (metrics.json's `budget_cuts`)."""
+    metrics = Path(run_dir) / "metrics.json"
+    cuts = json.loads(metrics.read_text()).get("budget_cuts", []) if metrics.is_file() else []
+    within = None if seconds is None else used <= 1.1 * seconds
+    return {"seconds": seconds, "used_s": round(used, 1), "within_10pct": within, "cuts": cuts}
 
 
 def _duration(seconds: float) -> str:
@@ -234,8 +247,11 @@ def run(params: RunParams, notebooks: tuple[str, ...] = NOTEBOOKS,
 
 def _run(params: RunParams, notebooks: tuple[str, ...], runs_dir: Path | None,
          notebooks_dir: Path | None, progress: Callable[[str], None]) -> Path:
+    started = time.time()
     data = check_data(params)
     params = data.params
+    seconds = params.budget_seconds
+    deadline = None if seconds is None else started + seconds
     run_dir = runfolder.new_run_dir(runs_dir)
     (run_dir / "reports").mkdir()
     record = {
@@ -251,7 +267,7 @@ def _run(params: RunParams, notebooks: tuple[str, ...], runs_dir: Path | None,
             entry["status"] = "running"
             write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
             execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR),
-                    progress)
+                    progress, deadline)
             write_json(run_dir / "run.json", record)
             if entry["status"] == "failed":
                 break
@@ -263,6 +279,7 @@ def _run(params: RunParams, notebooks: tuple[str, ...], runs_dir: Path | None,
     failed = [e for e in record["notebooks"] if e["status"] == "failed"]
     record["status"] = "failed" if failed else "ok"
     record["finished"] = dt.datetime.now(dt.UTC).isoformat()
+    record["budget"] = budget_record(seconds, time.time() - started, run_dir)
     write_json(run_dir / "run.json", record)
     reports.write_index(run_dir, record)
     if failed:

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from airbnb_price.core import config
 from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.core.features import SUMMARY, categorical_columns
-from airbnb_price.core.files import write_json
-from airbnb_price.core.spec import ModelSpec
 
 N_JOBS = 1
 
@@ -115,21 +111,6 @@ def clean_names(options: dict) -> dict:
             "custom_pipeline_position": -1 - after}
 
 
-class TooSmall(ValueError):
-    """Too few listings to train and evaluate a model."""
-
-
-def fold_count(rows: int, folds: int, train_size: float = 0.8) -> int:
-    """The folds a table of `rows` listings can take: as asked, fewer when each fold would
-    hold under config.MIN_ROWS_PER_FOLD training rows (never under 2); TooSmall under
-    config.MIN_TRAINING_ROWS listings."""
-    if rows < config.MIN_TRAINING_ROWS:
-        raise TooSmall(f"{rows} listings after cleaning are too few to model (at least "
-                       f"{config.MIN_TRAINING_ROWS}): use a bigger snapshot or a wider price "
-                       "window (min_price, max_price)")
-    return max(2, min(folds, int(rows * train_size) // config.MIN_ROWS_PER_FOLD))
-
-
 def holdout_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     """MAE, RMSE, R^2 and MAPE in euros, rounded to cents/4 decimals for stable reports."""
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
@@ -175,26 +156,6 @@ def native_categoricals(X: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-@dataclass
-class AutoMLResult:
-    compare: pd.DataFrame
-    best_id: str
-    holdout_rows: int
-    tuned: Any
-    final: Any
-    holdout: dict[str, float]
-    baseline: dict[str, float]
-    naive: dict[str, float]
-
-    def metrics(self, preset: str, folds: int, currency: str) -> dict:
-        """metrics.json: the hold-out scores of the AutoML model and of both bars it must clear
-        (plain LightGBM, the naive neighbourhood x room-type median), which the run's and the
-        fleet's pages show."""
-        return {"automl": self.holdout, "baseline_lightgbm": self.baseline,
-                "naive_median": self.naive, "best_model": self.best_id, "preset": preset,
-                "folds": folds, "holdout_rows": self.holdout_rows, "currency": currency}
-
-
 #: LightGBM's search space for tune_model: PyCaret's default space is centred on few, fast
 #: trees and in 10 random draws stayed above the plain LightGBM on the detailed set; slower
 #: learning with more trees and column/row subsampling is where the better models are.
@@ -211,22 +172,6 @@ def tune(exp: Any, model: Any, n_iter: int) -> Any:
     grid = LIGHTGBM_GRID if type(model).__name__ == "LGBMRegressor" else None
     return exp.tune_model(model, n_iter=n_iter, optimize="MAE", choose_better=True,
                           custom_grid=grid, verbose=False)
-
-
-def run_automl(exp: Any, include: list[str], n_iter: int = 10, seed: int = SEED) -> AutoMLResult:
-    """compare_models -> tune_model -> finalize_model, plus hold-out metrics of both models."""
-    best = exp.compare_models(include=include, sort="MAE", n_select=1, verbose=False)
-    compare = exp.pull()
-    tuned = tune(exp, best, n_iter)
-    X_test, y_test = exp.get_config("X_test"), exp.get_config("y_test")
-    holdout = holdout_metrics(y_test, exp.predict_model(tuned, verbose=False)["prediction_label"])
-    base = baseline_lightgbm(exp.get_config("X_train"), exp.get_config("y_train"), seed)
-    baseline = holdout_metrics(y_test, baseline_predict(base, X_test))
-    train = exp.get_config("X_train").assign(**{TARGET: exp.get_config("y_train")})
-    naive = holdout_metrics(y_test, naive_predict(train, X_test))
-    final = exp.finalize_model(tuned)
-    return AutoMLResult(compare, compare.index[0], len(X_test), tuned, final, holdout, baseline,
-                        naive)
 
 
 def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -> list[str]:
@@ -248,46 +193,6 @@ def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -
     kept = X.columns[selector.support_ | selector.support_weak_]
     inputs = [c for c in table.columns if c != TARGET]
     return [c for c in inputs if any(k == c or k.startswith(f"{c}_") for k in kept)]
-
-
-def settings(smoke: bool, rows: int, folds: int | None = None,
-             include: list[str] | None = None, n_iter: int | None = None) -> dict:
-    """Experiment sizes (`config.SIZES`) with the notebook's explicit values on top, and the
-    folds a table of `rows` listings can take (`fold_count`; "folds_note" says when fewer)."""
-    explicit = {"folds": folds, "include": include, "n_iter": n_iter}
-    chosen = config.sizes(smoke) | {k: v for k, v in explicit.items() if v}
-    fitted = fold_count(rows, chosen["folds"])
-    note = (f"{fitted} folds instead of {chosen['folds']}: {rows} listings"
-            if fitted < chosen["folds"] else "")
-    return chosen | {"folds": fitted, "folds_note": note}
-
-
-def input_schema(table: pd.DataFrame) -> dict:
-    """What the model saw in training, for request validation: levels and coordinate box."""
-    levels = {c: sorted(table[c].dropna().unique().tolist()) for c in categorical_columns(table)}
-    numeric = [c for c in ("latitude", "longitude", "minimum_nights", "availability_365",
-                           "calculated_host_listings_count") if c in table]
-    ranges = {c: [float(table[c].min()), float(table[c].max())] for c in numeric}
-    return {"levels": levels, "ranges": ranges}
-
-
-def model_metadata(table: pd.DataFrame, result: AutoMLResult, lean: Any, run_id: str,
-                   prepared: dict, preset: str, packages: dict, model: ModelSpec) -> dict:
-    """metadata.json for the registry: enough to validate requests and audit the model. The
-    spec's fields (name, city, feature set) let the endpoint refuse a model of another spec;
-    the city's record (currency, centre) and price window come from notebook 02's record."""
-    return {
-        "run_id": run_id, "preset": preset, "best_model": result.best_id,
-        "name": model.name, "city": model.city, "feature_set": model.feature_set.name,
-        "city_record": prepared["city"], "currency": prepared["city"]["currency"],
-        "price_window": prepared["price_window"],
-        "estimator": getattr(lean.estimator, "kind", "") or type(lean.estimator).__name__,
-        "metrics": {"holdout": result.holdout, "baseline_lightgbm": result.baseline,
-                    "naive_median": result.naive},
-        "data": prepared["data"], "training_rows": len(table),
-        "input_columns": lean.input_columns, "feature_names": lean.feature_names,
-        "inputs": input_schema(table), "packages": packages,
-    }
 
 
 def cv_mae(exp: Any, model_id: str = "lightgbm") -> float:
@@ -330,31 +235,6 @@ def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
         rows.append({"selection": label, "input_columns": len(columns),
                      "cv_mae": cv_mae(exp), "columns": ", ".join(columns)})
     return pd.DataFrame(rows)
-
-
-def save_model(model_dir: Any, final: Any, lean: Any, metadata: dict,
-               neighbourhoods: Any = None) -> dict[str, float]:
-    """Write model.pkl (PyCaret pipeline), compiled.pkl (the served artifact, a plain pickle
-    of numpy arrays), metadata.json and, when a neighbourhoods file is given, its validated
-    copy (so the endpoint serves the map the model was made with); return sizes in MB."""
-    import pickle
-
-    import joblib
-
-    from airbnb_price.core import geo, registry
-
-    model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(final, model_dir / registry.PIPELINE)
-    (model_dir / registry.COMPILED).write_bytes(pickle.dumps(lean, protocol=5))
-    metadata = metadata | {"artifact": registry.COMPILED}
-    if neighbourhoods:
-        raw = Path(neighbourhoods).read_bytes()
-        geo.parse(raw, str(neighbourhoods))
-        (model_dir / geo.FILE).write_bytes(raw)
-        metadata = metadata | {"geometry": geo.FILE}
-    write_json(model_dir / "metadata.json", metadata)
-    return {p.name: round(p.stat().st_size / 1e6, 3) for p in sorted(model_dir.iterdir())}
 
 
 #: PyCaret's own diagnostics for a regression model, by plot_model id and file stem.

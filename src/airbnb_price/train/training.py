@@ -1,0 +1,288 @@
+"""Training in source: the steps notebook 03 shows, as functions a script, `airbnb-price
+train` and a fleet task call without a Jupyter kernel.
+
+    rows = training.plan(table)
+    trained = training.fit(rows, budget.sizes(smoke, len(table)), "lean", Budget.of(15 * 60))
+    saved = training.save(trained, table, run_dir, record, packages)
+
+`fit` holds out 20% of the rows first (no step of training sees them), picks, compares and
+tunes on the learning curve's sample of the rest (`train.budget`), then fits the winner on
+every training row for the hold-out scores and on every row for the served model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from airbnb_price.core import config, registry
+from airbnb_price.core.config import SEED, TARGET
+from airbnb_price.core.files import write_json
+from airbnb_price.core.spec import ModelSpec
+from airbnb_price.train import budget as budgets
+from airbnb_price.train import compiler, modeling
+from airbnb_price.train.budget import Budget, Curve, Sizes
+from airbnb_price.train.progress import AnnouncedKFold, Progress, minutes
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Trained:
+    """What training made: the comparison table, the winner (tuned on the sample, refitted on
+    every row), its hold-out scores beside both bars it must clear, and what the budget cut."""
+
+    compare: pd.DataFrame
+    best_id: str
+    final: Any
+    holdout: dict[str, float]
+    baseline: dict[str, float]
+    naive: dict[str, float]
+    holdout_rows: int
+    curve: Curve
+    sizes: Sizes
+    preset: str
+    n_iter: int
+    cuts: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: The PyCaret experiment (on the sample) and its tuned model, for PyCaret's own plots.
+    experiment: Any = None
+    tuned: Any = None
+
+    def metrics(self, currency: str) -> dict:
+        """metrics.json: the hold-out scores of the AutoML model and of both bars it must
+        clear (plain LightGBM, the naive neighbourhood x room-type median), which the run's
+        and the fleet's pages show, and how the run was sized."""
+        return {"automl": self.holdout, "baseline_lightgbm": self.baseline,
+                "naive_median": self.naive, "best_model": self.best_id, "preset": self.preset,
+                "folds": self.sizes.folds, "holdout_rows": self.holdout_rows,
+                "currency": currency, "selection_rows": self.curve.rows,
+                "learning_curve": self.curve.points, "tune_iterations": self.n_iter,
+                "budget_cuts": self.cuts, "seconds": self.seconds}
+
+
+def lightgbm_mae(train: pd.DataFrame, holdout: pd.DataFrame) -> float:
+    """Hold-out MAE of the plain LightGBM baseline trained on `train` (the curve's score)."""
+    model = modeling.baseline_lightgbm(train.drop(columns=TARGET), train[TARGET])
+    predicted = modeling.baseline_predict(model, holdout.drop(columns=TARGET))
+    return float(np.mean(np.abs(predicted - holdout[TARGET].to_numpy())))
+
+
+def tune_iterations(compare: pd.DataFrame, best: Any, sizes: Sizes, budget: Budget,
+                    keep: float) -> int:
+    """Tuning iterations the budget pays for: each costs `folds` fits of the model, timed by
+    compare_models (its "TT (Sec)" is the mean fit time per fold), scaled by the search
+    space's mean tree count over the compared model's."""
+    if math.isinf(budget.left()):
+        return sizes.n_iter
+    fit_s = max(float(compare["TT (Sec)"].iloc[0]), 0.01)
+    trees = getattr(best, "n_estimators", None)
+    grid = modeling.LIGHTGBM_GRID["n_estimators"] if type(best).__name__ == "LGBMRegressor" else []
+    scale = float(np.mean(grid)) / trees if grid and trees else 1.0
+    affordable = int(budget.share(budgets.TUNE_SHARE, keep) // (fit_s * scale * sizes.folds))
+    if affordable < sizes.n_iter:
+        budget.cuts.append(f"tuned {affordable} of {sizes.n_iter} iterations: budget")
+    return min(sizes.n_iter, affordable)
+
+
+def refit(pipeline: Any, rows: pd.DataFrame) -> Any:
+    """A fresh copy of a finalized PyCaret pipeline fitted on `rows` (all its steps: imputers,
+    encoders, target transform, estimator)."""
+    from sklearn.base import clone
+
+    return clone(pipeline).fit(rows.drop(columns=TARGET), rows[TARGET])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rows of a training run: the hold-out no step of training sees, the training rows,
+    and the learning curve's sample of them that model selection and tuning use."""
+
+    table: pd.DataFrame
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    curve: Curve
+
+    @property
+    def sample(self) -> pd.DataFrame:
+        return self.train.iloc[:self.curve.rows]
+
+
+def plan(table: pd.DataFrame) -> Plan:
+    """Hold out 20% of `table` and size the model-selection sample by a learning curve."""
+    train, holdout = budgets.split(table)
+    return Plan(table, train, holdout, budgets.learning_curve(train, holdout, lightgbm_mae))
+
+
+def candidates(sizes: Sizes, rows: int, budget: Budget) -> list[str]:
+    """The models to compare: the run size's, less config.SLOW_LOSERS on a big sample (they
+    never won there and cost most; the budget's cuts say so)."""
+    if rows < config.BIG_SAMPLE_ROWS:
+        return sizes.include
+    dropped = [m for m in sizes.include if m in config.SLOW_LOSERS]
+    if dropped:
+        budget.cuts.append(f"left out {', '.join(dropped)} on {rows:,} sample rows: slow, "
+                           "never the winner on big cities")
+    return [m for m in sizes.include if m not in dropped]
+
+
+def compare(exp: Any, include: list[str], folds: int, budget: Budget,
+            progress: Progress) -> tuple[Any, pd.DataFrame]:
+    """compare_models within its share of the budget (PyCaret's `budget_time`: no model starts
+    after it), cheapest candidates first; the best model and the comparison table."""
+    limit = budget.share(budgets.COMPARE_SHARE, keep=budgets.AFTER_TRAINING_S)
+    progress.step("compare", len(include) * folds, f"{', '.join(include)} ({folds} folds"
+                  + ("" if math.isinf(limit) else f", at most {minutes(limit)}") + ")")
+    best = exp.compare_models(include=include, sort="MAE", n_select=1, verbose=False,
+                              budget_time=None if math.isinf(limit) else max(limit, 1) / 60)
+    table = exp.pull()
+    if len(table) < len(include):
+        budget.cuts.append(f"compared {len(table)} of {len(include)} models: budget")
+    return best, table
+
+
+def threaded(model: Any) -> Any:
+    """The model with as many threads as the run has (config.threads), when it takes any."""
+    if "n_jobs" in model.get_params():
+        model.set_params(n_jobs=config.threads())
+    return model
+
+
+def final_fits(exp: Any, tuned: Any, rows: Plan) -> tuple[Any, np.ndarray]:
+    """The tuned pipeline fitted on every row (the served model) and its hold-out predictions
+    when fitted on every training row."""
+    final = exp.finalize_model(tuned)  # fitted on the experiment's rows: all of them, or
+    if len(rows.sample) == len(rows.train):  # the sample and the hold-out, refitted below
+        return final, exp.predict_model(tuned, verbose=False)["prediction_label"].to_numpy()
+    predicted = refit(final, rows.train).predict(rows.holdout.drop(columns=TARGET))
+    return refit(final, rows.table), predicted
+
+
+def fit(rows: Plan, sizes: Sizes, preset: str = "lean", budget: Budget | None = None,
+        log_dir: Path | None = None, say: Say = print) -> Trained:
+    """compare_models -> tune_model on the plan's sample, then the winner refitted on every
+    training row (hold-out scores) and on every row (the served model)."""
+    budget, seconds, clock = budget or Budget(None), {}, [time.monotonic()]
+
+    def lap(step: str) -> None:
+        seconds[step] = round(time.monotonic() - clock[0], 1)
+        clock[0] = time.monotonic()
+
+    progress = Progress(say)
+    exp = modeling.setup_experiment(rows.sample, preset, sizes.folds, test_data=rows.holdout,
+                                    log_dir=log_dir,
+                                    fold_strategy=AnnouncedKFold(sizes.folds, SEED, progress))
+    lap("setup")
+    with progress:  # listens to PyCaret's log, which setup() has just made
+        include = candidates(sizes, len(rows.sample), budget)
+        best, compared = compare(exp, include, sizes.folds, budget, progress)
+        lap("compare")
+        per_fit = float(compared["TT (Sec)"].iloc[0])
+        refit_s = 2 * per_fit * len(rows.table) / max(1, len(rows.sample))
+        n_iter = tune_iterations(compared, best, sizes, budget,
+                                 budgets.AFTER_TRAINING_S + refit_s)
+        progress.step("tune", 0, f"{compared.index[0]}, {n_iter} iterations x {sizes.folds} "
+                      f"folds, about {minutes(n_iter * sizes.folds * per_fit)}")
+        tuned = threaded(modeling.tune(exp, threaded(best), n_iter) if n_iter else best)
+        lap("tune")
+        progress.step("final fit", 0, f"{compared.index[0]} on {len(rows.train):,} training "
+                      f"rows, then all {len(rows.table):,}, about {minutes(refit_s)}")
+        final, predicted = final_fits(exp, tuned, rows)
+        lap("final_fit")
+    X_test, y_test = rows.holdout.drop(columns=TARGET), rows.holdout[TARGET]
+    base = modeling.baseline_lightgbm(rows.train.drop(columns=TARGET), rows.train[TARGET])
+    return Trained(compared, compared.index[0], final, modeling.holdout_metrics(y_test, predicted),
+                   modeling.holdout_metrics(y_test, modeling.baseline_predict(base, X_test)),
+                   modeling.holdout_metrics(y_test, modeling.naive_predict(rows.train, X_test)),
+                   len(rows.holdout), rows.curve, sizes, preset, n_iter, budget.cuts, seconds,
+                   exp, tuned)
+
+
+def input_schema(table: pd.DataFrame) -> dict:
+    """What the model saw in training, for request validation: levels and coordinate box."""
+    from airbnb_price.core.features import categorical_columns
+
+    levels = {c: sorted(table[c].dropna().unique().tolist()) for c in categorical_columns(table)}
+    numeric = [c for c in ("latitude", "longitude", "minimum_nights", "availability_365",
+                           "calculated_host_listings_count") if c in table]
+    ranges = {c: [float(table[c].min()), float(table[c].max())] for c in numeric}
+    return {"levels": levels, "ranges": ranges}
+
+
+def model_metadata(table: pd.DataFrame, trained: Trained, compiled: Any, run_id: str,
+                   record: dict, packages: dict, model: ModelSpec) -> dict:
+    """metadata.json for the registry: enough to validate requests and audit the model. The
+    spec's fields (name, city, feature set) let the endpoint refuse a model of another spec;
+    the city's record (currency, centre) and price window come from notebook 02's record."""
+    return {
+        "run_id": run_id, "preset": trained.preset, "best_model": trained.best_id,
+        "name": model.name, "city": model.city, "feature_set": model.feature_set.name,
+        "city_record": record["city"], "currency": record["city"]["currency"],
+        "price_window": record["price_window"],
+        "estimator": getattr(compiled.estimator, "kind", "") or type(compiled.estimator).__name__,
+        "metrics": {"holdout": trained.holdout, "baseline_lightgbm": trained.baseline,
+                    "naive_median": trained.naive},
+        "data": record["data"], "training_rows": len(table),
+        "input_columns": compiled.input_columns, "feature_names": compiled.feature_names,
+        "inputs": input_schema(table), "packages": packages,
+    }
+
+
+def save_model(model_dir: Path, pipeline: Any, compiled: Any, metadata: dict,
+               neighbourhoods: str | Path | None = None) -> dict[str, float]:
+    """Write model.pkl (PyCaret pipeline), compiled.pkl (the served artifact, a plain pickle
+    of numpy arrays), metadata.json and, when a neighbourhoods file is given, its validated
+    copy (so the endpoint serves the map the model was made with); return sizes in MB."""
+    import pickle
+
+    import joblib
+
+    from airbnb_price.core import geo
+
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, model_dir / registry.PIPELINE)
+    (model_dir / registry.COMPILED).write_bytes(pickle.dumps(compiled, protocol=5))
+    metadata = metadata | {"artifact": registry.COMPILED}
+    if neighbourhoods:
+        raw = Path(neighbourhoods).read_bytes()
+        geo.parse(raw, str(neighbourhoods))
+        (model_dir / geo.FILE).write_bytes(raw)
+        metadata = metadata | {"geometry": geo.FILE}
+    write_json(model_dir / "metadata.json", metadata)
+    return {p.name: round(p.stat().st_size / 1e6, 3) for p in sorted(model_dir.iterdir())}
+
+
+@dataclass
+class Saved:
+    """A model folder written by `save`: the compiled artifact, its largest price difference
+    from the pipeline on the training rows, and its files' sizes in MB."""
+
+    compiled: Any
+    worst: float
+    sizes: dict[str, float]
+
+
+def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, packages: dict,
+         neighbourhoods: str | Path | None = None) -> Saved:
+    """Compile the final pipeline (refused unless within a cent of it on every row), write
+    the model folder and metrics.json into the run folder."""
+    from airbnb_price.core import spec
+
+    X = table.drop(columns=TARGET)
+    compiled = compiler.compile_pipeline(trained.final, X)
+    worst = compiler.check_equivalence(compiled, trained.final, X)
+    model = spec.get(record["city"]["name"], record["feature_set"])
+    metadata = model_metadata(table, trained, compiled, Path(run_dir).name, record, packages,
+                              model)
+    sizes = save_model(Path(run_dir) / "model", trained.final, compiled, metadata,
+                       neighbourhoods or record.get("neighbourhoods"))
+    write_json(Path(run_dir) / "metrics.json", trained.metrics(record["city"]["currency"]))
+    return Saved(compiled, worst, sizes)
