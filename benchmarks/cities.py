@@ -5,8 +5,11 @@ features, and the naive baseline (median price per neighbourhood x room type), a
 on the same folds.
 
 Usage: python benchmarks/cities.py [--data-folder DIR] [--folds 5] [--tune-iterations 5]
-Writes results/cities.json. Targets: the pipeline's MAE >= 15% below the naive baseline in
-every city, and not more than 1% above the plain LightGBM.
+                                   [--cities austin london]
+Writes results/cities.json. Targets (issue 22): the pipeline's MAE not more than 1% above the
+plain LightGBM in every city, and at least 37% below the naive baseline on a file whose names
+are Airbnb's listing cards (Austin 2023-09-10). The earlier 15%-below-naive target for summary
+files is retired: independent runs put plain LightGBM at 10-15% there too.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import warnings
 from pathlib import Path
 
-from common import write
+from common import RESULTS, write
 from model_quality import cross_validate
 
 from airbnb_price.core import config, features, spec
@@ -24,6 +27,8 @@ from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
 
 SHARED = config.PROJECT_ROOT.parent / "shared" / "data"
+#: A file of listing cards: the pipeline's MAE at least this far below the naive baseline.
+CARD_TARGET = 0.37
 
 
 def feature_sets_of(folder: Path, city: str) -> list[str]:
@@ -45,7 +50,10 @@ def score(city: str, feature_set: str, folder: Path, folds: int, tune: int) -> d
                               ("pipeline", "naive_median", "baseline_lightgbm"))
     result["vs_naive"] = round(1 - pipeline / naive, 4)
     result["vs_lightgbm"] = round(pipeline / plain - 1, 4)
-    result["targets_met"] = result["vs_naive"] >= 0.15 and result["vs_lightgbm"] <= 0.01
+    cards = features.reads_cards(table.columns)
+    result["cards"] = cards
+    result["targets_met"] = result["vs_lightgbm"] <= 0.01 and (not cards or
+                                                              result["vs_naive"] >= CARD_TARGET)
     result["setup"] = {"rows": len(table), "currency": run.city.currency,
                        "snapshot": run.params.snapshot, "median_price": median,
                        "price_window": [run.params.min_price, run.params.max_price],
@@ -61,10 +69,14 @@ def main() -> None:
     parser.add_argument("--data-folder", type=Path, default=SHARED)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tune-iterations", type=int, default=5)
+    parser.add_argument("--cities", nargs="*", help="only these cities (default: every one)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    result: dict = {"cities": {}}
-    for city in sorted(p.name for p in args.data_folder.iterdir() if p.is_dir()):
+    earlier = RESULTS / "cities.json"
+    result: dict = {"cities": json.loads(earlier.read_text())["cities"]
+                    if args.cities and earlier.is_file() else {}}  # a subset updates its rows
+    for city in sorted(p.name for p in args.data_folder.iterdir() if p.is_dir()
+                       and (not args.cities or p.name in args.cities)):
         for feature_set in feature_sets_of(args.data_folder, city):
             key = spec.get(city, feature_set).name
             result["cities"][key] = score(city, feature_set, args.data_folder, args.folds,

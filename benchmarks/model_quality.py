@@ -1,5 +1,6 @@
-"""5-fold CV of the chosen pipeline (PyCaret, lean preset, LightGBM tuned as in notebook 03)
-vs a plain LightGBM on the same folds, for each feature set.
+"""5-fold CV of the chosen pipeline (PyCaret, lean preset, LightGBM tuned as in notebook 03:
+on the learning curve's sample, then fitted on every training row) vs a plain LightGBM on the
+same folds, for each feature set.
 
 Usage: python benchmarks/model_quality.py [--listings PATH] [--detailed-listings PATH]
                                           [--folds 5] [--tune-iterations 10] [--only SET]
@@ -26,31 +27,36 @@ from sklearn.model_selection import KFold
 from airbnb_price.core import config, features
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
-from airbnb_price.train import modeling
+from airbnb_price.train import modeling, training
 
 RESULTS = Path(__file__).parent / "results" / "model_quality.json"
 
 
 def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dict:
     """Mean hold-out metrics over `folds` outer folds: the pipeline tuned inside each fold as
-    notebook 03 tunes it, and the plain LightGBM on the same rows."""
+    notebook 03 tunes it (on the learning curve's sample of the fold's training rows, then
+    fitted on all of them), and the plain LightGBM on the same rows."""
     scores: dict[str, list[dict]] = {"pipeline": [], "baseline_lightgbm": [], "naive_median": []}
+    sample_rows = []
     for train, test in KFold(folds, shuffle=True, random_state=config.SEED).split(table):
         tr, te = table.iloc[train], table.iloc[test]
-        exp = modeling.setup_experiment(tr, "lean", folds=3, test_data=te)
+        rows = training.plan(tr)
+        sample_rows.append(rows.curve.rows)
+        exp = modeling.setup_experiment(rows.sample, "lean", folds=3, test_data=rows.holdout)
         model = exp.create_model("lightgbm", verbose=False)
         if tune_iterations:
             model = modeling.tune(exp, model, tune_iterations)
-        predicted = exp.predict_model(model, data=te.drop(columns=config.TARGET), verbose=False)
-        scores["pipeline"].append(modeling.holdout_metrics(te[config.TARGET],
-                                                           predicted["prediction_label"]))
+        pipeline = training.refit(exp.finalize_model(model), tr)
+        scores["pipeline"].append(modeling.holdout_metrics(
+            te[config.TARGET], pipeline.predict(te.drop(columns=config.TARGET))))
         base = modeling.baseline_lightgbm(tr.drop(columns=config.TARGET), tr[config.TARGET])
         scores["baseline_lightgbm"].append(modeling.holdout_metrics(
             te[config.TARGET], modeling.baseline_predict(base, te.drop(columns=config.TARGET))))
         scores["naive_median"].append(modeling.holdout_metrics(
             te[config.TARGET], modeling.naive_predict(tr, te)))
-    return {name: {k: round(float(np.mean([s[k] for s in runs])), 4) for k in runs[0]}
-            for name, runs in scores.items()}
+    means = {name: {k: round(float(np.mean([s[k] for s in runs])), 4) for k in runs[0]}
+             for name, runs in scores.items()}
+    return means | {"tuning_sample_rows": sample_rows}
 
 
 def measure(params: RunParams, folds: int, tune_iterations: int) -> dict:

@@ -101,6 +101,19 @@ def test_every_candidate_estimator_compiles_to_the_cent(table, name, preset):
         np.testing.assert_allclose(native, reference, atol=1e-6)
 
 
+def test_a_column_without_any_value_compiles_to_the_cent(table):
+    """scikit-learn's imputer drops a column no training row has a value in (a listing-card
+    file's title_guests: cards never state guests); the compiled imputer drops it too."""
+    from airbnb_price.train import modeling
+
+    sample = table.sample(600, random_state=0).assign(title_guests=np.nan)
+    exp = modeling.setup_experiment(sample, "lean", folds=2)
+    pipeline = exp.finalize_model(exp.create_model("lightgbm", verbose=False))
+    X = sample.drop(columns="price")
+    assert compiler.check_equivalence(compiler.compile_pipeline(pipeline, X), pipeline, X) \
+        <= compiler.TOLERANCE
+
+
 def test_serving_modules_do_not_import_training_stack(model_dir):
     """Loading, pricing and explaining a compiled model pulls none of PyCaret, shap,
     papermill, ydata-profiling, pandas, scikit-learn, SciPy or LightGBM, even where they are

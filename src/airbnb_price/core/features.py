@@ -124,6 +124,80 @@ def add_title_features(table: MutableMapping) -> MutableMapping:
     return table
 
 
+#: Airbnb's listing card, which Inside Airbnb's files of about 2023 to early 2024 carry in
+#: `name` instead of the host's title, the same English card in every city:
+#: "Rental unit in Austin · ★4.85 · 2 bedrooms · 3 beds · 1.5 shared baths". A name is a card
+#: when its first part is "<property type> in <place>" and a later part is a rating, bedrooms,
+#: beds or baths; a file carries cards when at least CARD_SHARE of its names are cards.
+CARD_SHARE = 0.5
+CARD_SEPARATOR = " · "
+_CARD_HEAD = re.compile(r"^(?P<kind>.+?) in .+$")
+_CARD_PARTS = {
+    "rating": re.compile(r"^★(?P<n>\d(?:\.\d+)?|new)$"),
+    "bedrooms": re.compile(r"^(?P<n>\d+) bedrooms?$|^(?P<studio>studio)$"),
+    "beds": re.compile(r"^(?P<n>\d+) beds?$"),
+    "baths": re.compile(r"^(?:(?P<n>\d+(?:\.\d+)?) )?(?P<kind>shared |private )?"
+                        r"(?P<half>half-)?baths?$"),
+}
+#: What the model reads from a card. The rating reflects reviews, so only a feature set that
+#: uses review history (`existing`) reads it; property type is categorical.
+CARD_FEATURES = ("card_property_type", "card_bedrooms", "card_beds", "card_baths",
+                 "card_shared_bath")
+CARD_RATING = "card_rating"
+
+
+def parse_card(name: Any) -> dict[str, Any] | None:
+    """The facts of one listing card (None when `name` is no card): property type, bedrooms
+    (a studio has 0), beds, baths (a half-bath is 0.5), whether they are shared, and the
+    rating (NaN for "★New")."""
+    if not isinstance(name, str) or CARD_SEPARATOR not in name:
+        return None
+    head, *parts = name.strip().split(CARD_SEPARATOR)
+    kind = _CARD_HEAD.match(head)
+    facts: dict[str, Any] = {"card_property_type": kind.group("kind").strip() if kind else None,
+                             "card_bedrooms": np.nan, "card_beds": np.nan, "card_baths": np.nan,
+                             "card_shared_bath": np.nan, CARD_RATING: np.nan}
+    found = False
+    for part in (p.strip().lower() for p in parts):
+        for key, pattern in _CARD_PARTS.items():
+            match = pattern.match(part)
+            if match:
+                found = True
+                _read_card_part(facts, key, match)
+                break
+    return facts if kind and found else None
+
+
+def _read_card_part(facts: dict[str, Any], key: str, match: re.Match) -> None:
+    number = match.group("n")
+    if key == "rating":
+        facts[CARD_RATING] = np.nan if number == "new" else float(number)
+    elif key == "bedrooms":
+        facts["card_bedrooms"] = 0.0 if match.group("studio") else float(number)
+    elif key == "beds":
+        facts["card_beds"] = float(number)
+    else:
+        facts["card_baths"] = 0.5 if match.group("half") and not number else float(number or 1)
+        facts["card_shared_bath"] = 1.0 if match.group("kind") == "shared " else 0.0
+
+
+def card_share(names: Any) -> float:
+    """The share of `names` that are listing cards (how a file is recognised as carrying them)."""
+    names = list(names)
+    return sum(parse_card(n) is not None for n in names) / len(names) if names else 0.0
+
+
+def add_card_features(table: MutableMapping, rating: bool = False) -> MutableMapping:
+    """Add CARD_FEATURES (and CARD_RATING when `rating`) from the `name` column: None/NaN for
+    a name that is no card (an ordinary title: the model's imputers fill it)."""
+    cards = [parse_card(n) or {} for n in table["name"]]
+    table["card_property_type"] = np.array([c.get("card_property_type") for c in cards],
+                                           dtype=object)
+    for column in (*CARD_FEATURES[1:], *((CARD_RATING,) if rating else ())):
+        table[column] = np.array([c.get(column, np.nan) for c in cards], dtype=float)
+    return table
+
+
 #: Amenities that move the price most on the 2022-01-07 detailed file (absolute correlation
 #: with log price among amenities 2-98% of listings have), as patterns on the lower-cased
 #: amenity, because Airbnb's wording varies ("Fast wifi – 52 Mbps", "TV with standard cable").
@@ -249,8 +323,19 @@ MODEL_FEATURES = SUMMARY.model_features
 
 
 def categorical_columns(table: Any) -> list[str]:
-    """The categorical inputs (of any feature set) a table has, for PyCaret and LightGBM."""
-    return [c for c in DETAILED.categorical if c in table]
+    """The categorical columns (of any feature set, and the card's property type) a table
+    has, for PyCaret and LightGBM."""
+    return [c for c in (*DETAILED.categorical, CARD_FEATURES[0]) if c in table]
+
+
+def card_columns(feature_set: FeatureSet) -> tuple[str, ...]:
+    """The columns a model of `feature_set` reads from listing cards, when its file has them."""
+    return (*CARD_FEATURES, *((CARD_RATING,) if feature_set.uses_reviews else ()))
+
+
+def reads_cards(columns: Any) -> bool:
+    """Whether a model with these input columns was trained on listing cards."""
+    return CARD_FEATURES[1] in columns
 
 
 def by_name(name: str) -> FeatureSet:
@@ -263,10 +348,12 @@ def by_name(name: str) -> FeatureSet:
 
 
 def add_features(table: MutableMapping, centre: Centre = DEFAULT_CENTRE,
-                 feature_set: FeatureSet = SUMMARY) -> MutableMapping:
-    """Every derived feature of `feature_set`, in place: the one call training and serving
-    both make."""
+                 feature_set: FeatureSet = SUMMARY, cards: bool = False) -> MutableMapping:
+    """Every derived feature of `feature_set` (and the listing card's, for a model trained on
+    cards), in place: the one call training and serving both make."""
     add_title_features(add_geo_features(table, centre))
+    if cards:
+        add_card_features(table, rating=feature_set.uses_reviews)
     return add_detail_features(table) if "amenities" in feature_set.text else table
 
 
@@ -281,9 +368,12 @@ def check_inputs(frame: Any, feature_set: FeatureSet) -> None:
 def feature_table(frame: Any, target: str | None = "price", centre: Centre = DEFAULT_CENTRE,
                   feature_set: FeatureSet = SUMMARY) -> Any:
     """The model's table from a cleaned listings DataFrame: features in `model_features`
-    order, then the target."""
+    order, the card's when the file carries listing cards (CARD_SHARE), then the target."""
     check_inputs(frame, feature_set)
-    table = add_features(frame[list(feature_set.input_columns)].copy(), centre, feature_set)
+    cards = card_share(frame["name"]) >= CARD_SHARE
+    table = add_features(frame[list(feature_set.input_columns)].copy(), centre, feature_set,
+                         cards)
     if target:
         table[target] = frame[target]
-    return table[[*feature_set.model_features, *([target] if target else [])]]
+    columns = [*feature_set.model_features, *(card_columns(feature_set) if cards else ())]
+    return table[[*columns, *([target] if target else [])]]

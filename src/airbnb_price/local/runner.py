@@ -34,6 +34,7 @@ from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import RunData
 from airbnb_price.local import reports, runfolder, stopping
 from airbnb_price.train import budget
+from airbnb_price.train.progress import PREFIX
 
 #: The numbered notebooks a full run executes, in order.
 NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain.ipynb",
@@ -82,6 +83,24 @@ class IPCKernelManager(AsyncKernelManager):
             self._stderr.close()
         if not restart:
             shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+
+
+class ProgressLines:
+    """papermill's `stdout_file`: the kernel's output as it comes, of which the lines that
+    start with `train.progress.PREFIX` (step, model, fold, time left) go to `progress`, so a
+    long notebook 03 says where its time goes while it runs."""
+
+    def __init__(self, notebook: str, progress: Callable[[str], None]) -> None:
+        self.notebook, self.progress, self.pending = notebook, progress, ""
+
+    def write(self, text: str) -> None:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if line.startswith(PREFIX):
+                self.progress(f"{self.notebook} {line[len(PREFIX):]}")
+
+    def flush(self) -> None:
+        """Lines are forwarded whole, as they end."""
 
 
 class RunFailed(RuntimeError):
@@ -157,7 +176,8 @@ def execute(entry: dict, params: RunParams, run_dir: Path, notebooks_dir: Path,
                             parameters=notebook_parameters(params, declared, run_dir, deadline),
                             kernel_name=config.KERNEL_NAME, cwd=str(run_dir),
                             kernel_manager_class=f"{__name__}.IPCKernelManager",
-                            progress_bar=sys.stderr.isatty())  # papermill's cell bar, live
+                            progress_bar=sys.stderr.isatty(),  # papermill's cell bar, live
+                            stdout_file=ProgressLines(Path(name).stem, progress))
         entry["status"] = "ok"
     except Exception as exc:  # noqa: BLE001 - kernel errors, dead kernels, timeouts alike
         entry["status"], entry["error"] = "failed", _failure(exc)

@@ -258,7 +258,8 @@ class ServedModel:
         table = {c: rule.filled(columns[c] if c in columns else
                                 np.full(len(next(iter(columns.values()))), None, dtype=object))
                  for c, rule in self.rules.items()}
-        return features.add_features(table, self.city.centre, self.spec.feature_set)
+        return features.add_features(table, self.city.centre, self.spec.feature_set,
+                                     features.reads_cards(self.model.input_columns))
 
     def price(self, columns: Columns) -> np.ndarray:
         """Prices in the city's currency (unrounded), one per row of checked columns."""

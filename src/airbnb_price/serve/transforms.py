@@ -32,16 +32,18 @@ def _is_missing(X: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Impute:
-    """SimpleImputer: a fill value per column (mean, median, mode or constant)."""
+    """SimpleImputer: a fill value per column (mean, median, mode or constant). A column with
+    no value in training has no fill, and scikit-learn drops it (`keep`: the others)."""
 
     fill: np.ndarray  # object: numbers or levels
+    keep: np.ndarray | None = None
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         X = np.array(X, dtype=object if self.fill.dtype == object else float)
         missing = _is_missing(X)
         if missing.any():
             X[missing] = np.broadcast_to(self.fill, X.shape)[missing]
-        return X
+        return X if self.keep is None else X[:, self.keep]
 
 
 @dataclass

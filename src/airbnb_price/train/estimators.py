@@ -30,7 +30,10 @@ def transformer(fitted: Any) -> Any:
     name = type(fitted).__name__
     if name == "SimpleImputer":
         fill = np.asarray(fitted.statistics_)
-        return transforms.Impute(fill.astype(object) if fill.dtype == object else fill)
+        empty = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in fill])
+        keep = (np.flatnonzero(~empty) if empty.any()
+                and not getattr(fitted, "keep_empty_features", False) else None)
+        return transforms.Impute(fill.astype(object) if fill.dtype == object else fill, keep)
     if name == "StandardScaler":
         n = len(fitted.scale_ if fitted.scale_ is not None else fitted.mean_)
         return transforms.Affine(fitted.mean_ if fitted.with_mean else np.zeros(n),

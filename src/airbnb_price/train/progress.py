@@ -71,7 +71,10 @@ class Progress(logging.Handler):
             self.model = message[len(INITIALIZING):].strip()
 
     def fold(self, index: int, folds: int) -> None:
-        """A fold's fit starts."""
+        """A fold's fit starts (said in a step of known fits: a randomized search takes all
+        its folds at once, so its folds say nothing of its progress)."""
+        if not self.total:
+            return
         left = ""
         if self.done and self.total:
             per_fit = (time.monotonic() - self.started) / self.done

@@ -75,18 +75,23 @@ def lightgbm_mae(train: pd.DataFrame, holdout: pd.DataFrame) -> float:
     return float(np.mean(np.abs(predicted - holdout[TARGET].to_numpy())))
 
 
-def tune_iterations(compare: pd.DataFrame, best: Any, sizes: Sizes, budget: Budget,
-                    keep: float) -> int:
-    """Tuning iterations the budget pays for: each costs `folds` fits of the model, timed by
-    compare_models (its "TT (Sec)" is the mean fit time per fold), scaled by the search
-    space's mean tree count over the compared model's."""
-    if math.isinf(budget.left()):
-        return sizes.n_iter
+def iteration_seconds(compare: pd.DataFrame, best: Any, folds: int) -> float:
+    """What one tuning iteration costs: `folds` fits of the model, timed by compare_models
+    (its "TT (Sec)" is the mean fit time per fold), scaled by the search space's mean tree
+    count over the compared model's (one thread: an upper bound when the run has more)."""
     fit_s = max(float(compare["TT (Sec)"].iloc[0]), 0.01)
     trees = getattr(best, "n_estimators", None)
     grid = modeling.LIGHTGBM_GRID["n_estimators"] if type(best).__name__ == "LGBMRegressor" else []
-    scale = float(np.mean(grid)) / trees if grid and trees else 1.0
-    affordable = int(budget.share(budgets.TUNE_SHARE, keep) // (fit_s * scale * sizes.folds))
+    return fit_s * (float(np.mean(grid)) / trees if grid and trees else 1.0) * folds
+
+
+def tune_iterations(compare: pd.DataFrame, best: Any, sizes: Sizes, budget: Budget,
+                    keep: float) -> int:
+    """Tuning iterations the budget pays for (TUNE_SHARE of what is left after `keep`)."""
+    if math.isinf(budget.left()):
+        return sizes.n_iter
+    cost = iteration_seconds(compare, best, sizes.folds)
+    affordable = int(budget.share(budgets.TUNE_SHARE, keep) // cost)
     if affordable < sizes.n_iter:
         budget.cuts.append(f"tuned {affordable} of {sizes.n_iter} iterations: budget")
     return min(sizes.n_iter, affordable)
@@ -122,14 +127,14 @@ def plan(table: pd.DataFrame) -> Plan:
 
 
 def candidates(sizes: Sizes, rows: int, budget: Budget) -> list[str]:
-    """The models to compare: the run size's, less config.SLOW_LOSERS on a big sample (they
-    never won there and cost most; the budget's cuts say so)."""
+    """The models to compare: the run size's, less config.BIG_SAMPLE_LEFT_OUT on a big sample
+    (the budget's cuts say which and why)."""
     if rows < config.BIG_SAMPLE_ROWS:
         return sizes.include
-    dropped = [m for m in sizes.include if m in config.SLOW_LOSERS]
-    if dropped:
-        budget.cuts.append(f"left out {', '.join(dropped)} on {rows:,} sample rows: slow, "
-                           "never the winner on big cities")
+    dropped = [m for m in sizes.include if m in config.BIG_SAMPLE_LEFT_OUT]
+    for model in dropped:
+        budget.cuts.append(f"left out {model} on {rows:,} sample rows: "
+                           f"{config.BIG_SAMPLE_LEFT_OUT[model]}")
     return [m for m in sizes.include if m not in dropped]
 
 
@@ -188,8 +193,9 @@ def fit(rows: Plan, sizes: Sizes, preset: str = "lean", budget: Budget | None = 
         refit_s = 2 * per_fit * len(rows.table) / max(1, len(rows.sample))
         n_iter = tune_iterations(compared, best, sizes, budget,
                                  budgets.AFTER_TRAINING_S + refit_s)
+        cost = n_iter * iteration_seconds(compared, best, sizes.folds)
         progress.step("tune", 0, f"{compared.index[0]}, {n_iter} iterations x {sizes.folds} "
-                      f"folds, about {minutes(n_iter * sizes.folds * per_fit)}")
+                      f"folds, at most about {minutes(cost)}")
         tuned = threaded(modeling.tune(exp, threaded(best), n_iter) if n_iter else best)
         lap("tune")
         progress.step("final fit", 0, f"{compared.index[0]} on {len(rows.train):,} training "
