@@ -67,8 +67,8 @@ def output_dir(value: str | os.PathLike | None, notebook: str) -> Path:
         return new_run_dir(root, INTERACTIVE)
     for candidate in _interactive_dirs(root):
         if all((candidate / need).exists() for need in needs):
-            shown = os.path.relpath(candidate.resolve(), Path.cwd().resolve())
-            print(f"working in {shown} (the newest interactive run with {', '.join(needs)})")
+            print(f"working in run {candidate.name} (the newest interactive run with "
+                  f"{', '.join(needs)})")  # its id, not this machine's path
             return candidate
     raise MissingUpstream(f"no interactive run under {root} has {', '.join(needs)}: run "
                           f"{MADE_BY[needs[0]]} first (or pass output_dir of a run that has)")
