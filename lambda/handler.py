@@ -1,7 +1,9 @@
 """AWS Lambda entry point of the prediction endpoint (HTTP API, payload format 2.0).
 
-    POST /predict[?explain=true]   one listing (JSON object) or a list of up to 100, priced in
-                                   its city's currency; `city` (default: the deployment's
+    POST /predict[?explain=true][&level=0.9]
+                                   one listing (JSON object) or a list of up to 100, priced in
+                                   its city's currency, each with its calibrated range at
+                                   `level` (0.5-0.95, default 0.8); `city` (default: the deployment's
                                    default city) and the fields sent pick the model (detailed
                                    fields: the detailed model, review history too: the
                                    existing-listing model)
@@ -51,13 +53,14 @@ def _payload() -> Any:
 @app.post("/predict")
 def predict_route() -> Response:
     explain = request.parse_flag(app.current_event.get_query_string_value("explain"), "explain")
+    level = request.parse_level(app.current_event.get_query_string_value("level"))
     payload = _payload()
     served = models.get(request.spec_of(payload, models.default_city))
     columns = served.listings(request.items_of(payload))
     metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=len(columns["latitude"]))
     logger.info("predicted", extra={"listings": len(columns["latitude"]), "explain": explain,
                                     "model": served.spec.name, "model_version": served.version})
-    return _json(200, served.answer(columns, explain))
+    return _json(200, served.answer(columns, explain, level))
 
 
 @app.get("/health")

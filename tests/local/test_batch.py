@@ -135,6 +135,10 @@ def test_batch_prices_equal_the_endpoints_and_refusals_name_its_reasons(
         status, body = http(f"{batch_store['url']}/predict", requests)
         assert status == 200, body
         assert [p["price"] for p in body["predictions"]] == sample["price"].tolist()
+        assert [p["range"]["low"] for p in body["predictions"]] == sample["price_low"].tolist()
+        assert [p["range"]["high"] for p in body["predictions"]] == sample["price_high"].tolist()
+        assert (sample["price_low"] < sample["price"]).all()
+        assert (sample["price"] < sample["price_high"]).all()
 
     albany = priced[(priced["city"] == "albany") & (priced["feature_set"] == "summary")]
     albany = albany.reset_index(drop=True)

@@ -126,6 +126,12 @@ def test_metrics_and_model_written(smoke_run):
         "compiled.pkl", "metadata.json", "model.pkl", "neighbourhoods.geojson"]
     metadata = json.loads((smoke_run / "model" / "metadata.json").read_text())
     assert metadata["geometry"] == "neighbourhoods.geojson"
+    spread = metrics["range"]  # measured on hold-out rows neither calibration step saw
+    assert spread["level"] == 0.8 and spread["listings"] > 300
+    assert 0.6 < spread["coverage"] < 0.95, spread  # 80% give or take a small sample's noise
+    assert 0 < spread["typical"][0] < spread["typical"][1]
+    assert set(spread["by_room_type"]) >= {"Entire home/apt", "Private room"}
+    assert len(spread["by_price_decile"]) == 10
     for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
                  "shap_dependence_distance_to_centre_km"):
         assert (smoke_run / "figures" / f"{name}.png").stat().st_size > 5_000
@@ -210,8 +216,10 @@ def test_the_run_page_answers_first_and_renders_in_chromium(smoke_run, tmp_path)
     assert f"{metrics['automl']['mae']:,.2f} EUR" in dom and "plain LightGBM" in dom
     assert f"{metrics['naive_median']['mae']:,.2f}" in dom
     drivers = json.loads((smoke_run / "drivers.json").read_text())["drivers"]
-    assert len(drivers) == 5 and all(d["feature"] in dom for d in drivers)
+    assert len(drivers) == 5 and all(d["label"] in dom for d in drivers)  # words, not columns
+    assert not any("_" in d["label"] for d in drivers)
     assert "A typical listing" in dom and "sha256" in dom
+    assert reports.range_sentence(metrics["range"], "EUR") in dom  # "8 in 10 ... 80% range"
     assert dom.count('<img src="figures/') == len(reports.KEY_FIGURES)
     links = browser.local_links(page)
     assert len(links) > 15 and all(link.is_file() for link in links), \

@@ -138,6 +138,33 @@ def test_coordinates_outside_the_city_polygons_are_422(api):
     assert "lies in none of the city's neighbourhoods" in body["errors"][0]["msg"]
 
 
+def test_every_price_has_a_range_at_the_level_asked(api):
+    """80% by default; a wider level gives a wider range around the same price; the range's
+    width adapts to the listing (not a constant band)."""
+    url, _ = api
+    status, default = http(f"{url}/predict", EXAMPLE)
+    assert status == 200, default
+    status, wide = http(f"{url}/predict?level=0.95&explain=true", EXAMPLE)
+    assert status == 200, wide
+    (item,), (wider,) = default["predictions"], wide["predictions"]
+    assert item["range"]["level"] == 0.8 and wider["range"]["level"] == 0.95
+    assert item["range"]["low"] < item["price"] < item["range"]["high"]
+    assert wider["price"] == item["price"]
+    assert wider["range"]["low"] < item["range"]["low"] < item["range"]["high"] < \
+        wider["range"]["high"]
+    other = EXAMPLE | {"room_type": "Private room", "name": "Small room", "minimum_nights": 30}
+    status, body = http(f"{url}/predict", [EXAMPLE, other])
+    ratios = {round(p["range"]["high"] / p["price"], 3) for p in body["predictions"]}
+    assert status == 200 and len(ratios) == 2, body  # each listing its own width
+
+
+@pytest.mark.parametrize("level", ["0.4", "0.99", "high", "nan", ""])
+def test_a_level_outside_half_to_95_percent_is_422_naming_it(api, level):
+    status, body = http(f"{api[0]}/predict?level={level}", EXAMPLE)
+    assert status == 422 and body["errors"][0]["loc"] == ["query", "level"], body
+    assert "between 0.5 and 0.95" in body["errors"][0]["msg"]
+
+
 def test_explain_flag_must_be_boolean(api):
     status, body = http(f"{api[0]}/predict?explain=maybe", EXAMPLE)
     assert status == 422 and body["errors"][0]["loc"] == ["query", "explain"]

@@ -133,3 +133,30 @@ def test_compiled_library_needs_no_glibc_newer_than_lambdas():
     flags = subprocess.run(["objdump", "-d", "--no-show-raw-insn", library],
                            capture_output=True, text=True, check=True).stdout
     assert "zmm" not in flags  # no AVX-512 from a -march=native build
+
+
+def test_prices_are_answered_in_the_currency_s_own_minor_unit(model_dir, tmp_path):
+    """A yen has no cents: 11,740 JPY, not 11740.41; a dinar has three decimals."""
+    import dataclasses
+
+    from airbnb_price.core import cities
+    from airbnb_price.serve import cache
+
+    store = tmp_path / "store"
+    registry.publish(registry.open_store(str(store)), model_dir)
+    served = cache.Models(str(store)).get(spec.get("amsterdam", "summary"))
+    listing = examples.typical_request(
+        cleaning.clean(listings.load_listings(
+            registry.run_metadata(model_dir)["data"]["path"]).frame)[0],
+        features.SUMMARY, "amsterdam")
+    columns = served.listings([listing])
+    for currency, digits in (("JPY", 0), ("KWD", 3), ("EUR", 2)):
+        other = dataclasses.replace(served, city=dataclasses.replace(served.city,
+                                                                     currency=currency))
+        (item,) = other.answer(columns, explain=True)["predictions"]
+        for amount in (item["price"], item["base"], item["range"]["low"],
+                       *(c["value"] for c in item["contributions"])):
+            assert round(amount, digits) == amount, (currency, amount)
+            assert isinstance(amount, int) == (digits == 0)
+        assert cities.minor_digits(currency) == digits
+    assert cities.money(11740.41, "JPY") == "11,740 JPY"

@@ -135,3 +135,17 @@ def choropleth(frame: pd.DataFrame, collection: dict) -> plt.Figure:
     ax.set_aspect(1 / np.cos(np.radians(frame["latitude"].mean())))
     fig.tight_layout()
     return fig
+
+
+def range_coverage(report: Mapping) -> plt.Figure:
+    """Share of held-out listings inside their price range, by room type and by price decile
+    (metrics.json's "range"), against the level asked for."""
+    groups = {"room type": report["by_room_type"], "price decile": report["by_price_decile"]}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
+    for ax, (label, shares) in zip(axes, groups.items(), strict=True):
+        ax.bar(list(shares), [g["coverage"] for g in shares.values()])
+        ax.axhline(report["level"], color="black", linestyle="--", linewidth=1)
+        ax.set(title=f"Inside the {report['level']:.0%} range, by {label}", ylim=(0, 1))
+        ax.tick_params(axis="x", labelrotation=30 if label == "room type" else 0)
+    fig.tight_layout()
+    return fig

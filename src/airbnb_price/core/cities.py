@@ -27,6 +27,31 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CELL_DEGREES = 0.01
 
 
+#: ISO 4217 currencies whose minor unit is not the hundredth: none (JPY, KRW, ...) or the
+#: thousandth (BHD, KWD, ...). Prices are answered and shown to their currency's own unit.
+MINOR_DIGITS = {code: 0 for code in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
+                                     "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF",
+                                     "XPF")} | {code: 3 for code in ("BHD", "IQD", "JOD", "KWD",
+                                                                      "LYD", "OMR", "TND")}
+
+
+def minor_digits(currency: str) -> int:
+    """Decimals of `currency`'s minor unit (2 unless MINOR_DIGITS says otherwise)."""
+    return MINOR_DIGITS.get(str(currency).upper(), 2)
+
+
+def rounded(value: float, digits: int) -> float | int:
+    """An amount to `digits` decimals (an int when the currency has no minor unit)."""
+    value = round(float(value), digits)
+    return int(value) if digits == 0 else value
+
+
+def money(value: float, currency: str) -> str:
+    """A price as a reader sees it: thousands separated, to the currency's minor unit
+    (`11,740 JPY`, `1,234.50 EUR`)."""
+    return f"{value:,.{minor_digits(currency)}f} {currency}"
+
+
 class CityError(ValueError):
     """A city name the catalogue does not know (the message names the closest ones)."""
 

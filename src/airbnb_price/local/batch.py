@@ -35,9 +35,12 @@ from airbnb_price.data.errors import DataSourceError, SchemaError
 from airbnb_price.local import examples
 from airbnb_price.serve import cache
 
-#: The output's columns: the input's id (text: ids pass 2^53), the city, the price and its
+#: The output's columns: the input's id (text: ids pass 2^53), the city, the price, its
+#: calibrated range at DEFAULT_LEVEL (empty for a model published before ranges) and its
 #: currency, the model (registry name and version) and, for a refused row, the reason.
-COLUMNS = ("id", "city", "feature_set", "price", "currency", "model", "model_version", "error")
+COLUMNS = ("id", "city", "feature_set", "price", "price_low", "price_high", "currency", "model",
+           "model_version", "error")
+PRICES = ("price", "price_low", "price_high")
 QUOTE, NEWLINE = b'"', b"\n"
 
 
@@ -150,7 +153,7 @@ def models(store_url: str | None) -> cache.Models:
 
 def empty() -> pd.DataFrame:
     """The output's schema (Dask's `meta`)."""
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "price" else "object")
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c in PRICES else "object")
                          for c in COLUMNS})
 
 
@@ -202,8 +205,11 @@ def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
     columns = examples.columns_of(typed, model.feature_set)
     ok = served.check(columns)
     if ok.any():
-        prices = served.price({c: v[ok] for c, v in columns.items()})
-        out.loc[ok, "price"] = [round(float(p), 2) for p in prices]  # as the endpoint rounds
+        priced = served.price_ranges({c: v[ok] for c, v in columns.items()})
+        for column, values in zip(PRICES, priced, strict=True):
+            if values is not None:
+                digits = cities.minor_digits(served.city.currency)  # as the endpoint rounds
+                out.loc[ok, column] = [round(float(v), digits) for v in values]
     refused = np.flatnonzero(~ok)
     if len(refused):
         _, _, errors = served.validate(examples.requests_of(typed.iloc[refused],
@@ -232,7 +238,8 @@ class Writer:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(part.astype({"price": "float64"}), preserve_index=False,
+            table = pa.Table.from_pandas(part.astype(dict.fromkeys(PRICES, "float64")),
+                                         preserve_index=False,
                                          schema=self._schema())
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.path, table.schema)
@@ -243,7 +250,7 @@ class Writer:
     def _schema():
         import pyarrow as pa
 
-        return pa.schema([(c, pa.float64() if c == "price" else pa.string()) for c in COLUMNS])
+        return pa.schema([(c, pa.float64() if c in PRICES else pa.string()) for c in COLUMNS])
 
     def close(self) -> None:
         if self._parquet is not None:

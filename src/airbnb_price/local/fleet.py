@@ -204,6 +204,7 @@ def city_row(fleet_dir: Path, label: str, outcome: dict) -> dict:
         row["holdout"] = {name: metrics[key] for name, key in (
             ("automl", "automl"), ("lightgbm", "baseline_lightgbm"),
             ("naive", "naive_median")) if key in metrics}
+        row["range"] = metrics.get("range")
         row["model"] = f"{label}/{runfolder.MODEL_DIR}" if (
             folder / runfolder.MODEL_DIR / "metadata.json").is_file() else None
     return row

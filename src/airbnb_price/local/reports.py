@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from airbnb_price.core import cities
+
 #: What a progress bar writes (tqdm and ydata-profiling's bars) between carriage returns:
 #: "42%|", "it/s]". Such stderr output is dropped from reports; other stderr is kept in
 #: logs.log.
@@ -78,6 +80,17 @@ def _read(run_dir: Path, name: str) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def range_sentence(report: dict | None, currency: str) -> str:
+    """The price range in one sentence (metrics.json's "range"), for the run's page and the
+    fleet page: "8 in 10 listings fall inside their 80% range; a typical range is 95-160 EUR"."""
+    if not report:
+        return ""
+    low, high = report["typical"]
+    return (f"{round(report['coverage'] * 10)} in 10 held-out listings fall inside their "
+            f"{report['level']:.0%} price range; a typical range is {low:,.0f}-{high:,.0f} "
+            f"{currency}")  # whole units: a range is no place for cents
+
+
 def _answer(run_dir: Path, record: dict) -> str:
     """The page's first paragraph: the hold-out scores against both baselines and what a
     typical listing costs."""
@@ -94,12 +107,15 @@ def _answer(run_dir: Path, record: dict) -> str:
             f"against {plain['mae']:,.2f} (R&sup2; {plain['r2']:.3f}) for a plain LightGBM"
             + (f" and {naive['mae']:,.2f} (R&sup2; {naive['r2']:.3f}) for the median price of "
                "the listing's neighbourhood and room type" if naive else "") + ".")
+        if metrics.get("range"):
+            parts.append(e(range_sentence(metrics["range"], currency)) + ".")
     deployed, example = _read(run_dir, "deploy.json"), _read(run_dir, "example.json")
     answer = ((deployed.get("response") or {}).get("predictions") or [{}])[0]
     if example and "price" in answer:
         parts.append(f"A typical listing ({e(str(example.get('room_type', '')))} in "
                      f"{e(str(example.get('neighbourhood') or 'its neighbourhood'))}) is priced "
-                     f"at <b>{answer['price']:,.2f} {currency}</b> a night by the endpoint.")
+                     f"at <b>{cities.money(answer['price'], currency)}</b> a night by the "
+                     "endpoint.")
     return " ".join(parts) or "This run made no model (see the reports below)."
 
 
@@ -112,7 +128,8 @@ def write_index(run_dir: Path, record: dict) -> Path:
     data = record.get("data") or {}
     drivers = _read(run_dir, "drivers.json").get("drivers", [])
     currency = e(str((record.get("price_window") or {}).get("currency", "")))
-    driver_items = "".join(f"<li>{e(d['feature'])}: moves a price by {d['mean_abs']:,.2f} "
+    driver_items = "".join(f"<li>{e(d.get('label') or d['feature'])}: moves a price by "
+                           f"{d['mean_abs']:,.2f} "
                            f"{currency} on average</li>" for d in drivers) \
         or "<li>not explained in this run</li>"
     deployed = _read(run_dir, "deploy.json")
@@ -207,9 +224,10 @@ def write_fleet_index(fleet_dir: Path, record: dict) -> Path:
                   if row.get("median_price") is not None else "")
         scores = "".join(f"<td>{_score(row, m, k)}</td>" for k in ("mae", "r2")
                          for m in ("automl", "lightgbm", "naive"))
+        spread = e(range_sentence(row.get("range"), str(row.get("currency") or "")))
         rows.append(f"<tr><td>{name}</td><td>{e(str(row.get('snapshot') or ''))}</td>"
                     f"<td>{row.get('listings', '') or ''}</td><td>{median}</td>{scores}"
-                    f"<td>{status}</td></tr>")
+                    f"<td>{spread}</td><td>{status}</td></tr>")
     figure = fleet_figure(record["cities"], fleet_dir / FLEET_FIGURE)
     image = f'<img src="{FLEET_FIGURE}" alt="MAE as a share of median price per city">' \
         if figure else ""
@@ -224,7 +242,7 @@ table{{border-collapse:collapse}}tr:nth-child(even){{background:#f4f4f4}}</style
 {html.escape(record.get('cluster', ''))}</p>
 <table><tr><th rowspan="2">city</th><th rowspan="2">snapshot</th><th rowspan="2">listings</th>
 <th rowspan="2">median price</th><th colspan="3">MAE</th><th colspan="3">R&sup2;</th>
-<th rowspan="2">status</th></tr>
+<th rowspan="2">price range</th><th rowspan="2">status</th></tr>
 <tr><th>AutoML</th><th>LightGBM</th><th>naive</th><th>AutoML</th><th>LightGBM</th><th>naive</th>
 </tr>{''.join(rows)}</table>{image}
 <p>Data and scores: <a href="fleet.json">fleet.json</a></p></body></html>"""

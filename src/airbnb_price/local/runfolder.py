@@ -25,9 +25,11 @@ FEATURES = "features.parquet"
 CLEANING = "cleaning.json"
 EXAMPLE = "example.json"
 MODEL_DIR = "model"
+METRICS = "metrics.json"
 #: The outputs each notebook's downstream steps read, by the notebook that writes them.
 MADE_BY = {FEATURES: "02_features", CLEANING: "02_features", EXAMPLE: "02_features",
-           f"{MODEL_DIR}/compiled.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl"}
+           f"{MODEL_DIR}/compiled.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl",
+           METRICS: "03_automl"}
 #: What each notebook needs from earlier steps (the run folder's contract).
 NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/compiled.pkl", FEATURES),
          "05_deploy": (f"{MODEL_DIR}/metadata.json", EXAMPLE)}
@@ -119,6 +121,12 @@ def example(run_dir: Path) -> dict:
     """The run's example request (notebook 02's typical listing of the city)."""
     require(run_dir, EXAMPLE)
     return json.loads((Path(run_dir) / EXAMPLE).read_text())
+
+
+def metrics(run_dir: Path) -> dict:
+    """Notebook 03's metrics.json: hold-out scores, how training was sized, the price range."""
+    require(run_dir, METRICS)
+    return json.loads((Path(run_dir) / METRICS).read_text())
 
 
 def read_features(run_dir: Path) -> tuple[pd.DataFrame, dict]:

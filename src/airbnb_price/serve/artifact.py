@@ -129,6 +129,8 @@ class LeanModel:
     target_transformer: Any
     feature_names: list[str]
     metadata: dict = field(default_factory=dict)
+    #: The price range's calibration (serve.ranges); None in models published before ranges.
+    calibration: Any = None
 
     def transform(self, table: Mapping[str, Any]) -> np.ndarray:
         """Model-space feature matrix for a table of input columns (DataFrame or dict)."""
@@ -148,6 +150,17 @@ class LeanModel:
     def predict(self, table: Mapping[str, Any]) -> np.ndarray:
         """Price per row, in the model's currency."""
         return self.to_prices(self.estimator.predict(self.transform(table)))
+
+    def predict_ranges(self, table: Mapping[str, Any],
+                       level: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Prices and their calibrated range at `level` ((None, None) for a model published
+        before ranges), from one feature matrix."""
+        matrix = self.transform(table)
+        prices = self.to_prices(self.estimator.predict(matrix))
+        if self.calibration is None:
+            return prices, None, None
+        low, high = self.calibration.bounds(matrix, prices, level)
+        return prices, low, high
 
 
 def load(model_dir: str | Path) -> LeanModel:

@@ -31,7 +31,7 @@ import numpy as np
 from airbnb_price.core import cities, geo, registry
 from airbnb_price.core.columns import constraints
 from airbnb_price.core.spec import ModelSpec
-from airbnb_price.serve import contributions
+from airbnb_price.serve import contributions, ranges
 from airbnb_price.serve.artifact import LeanModel
 from airbnb_price.serve.contract import BOXED, ListingBase, contract
 
@@ -265,9 +265,19 @@ class ServedModel:
         """Prices in the city's currency (unrounded), one per row of checked columns."""
         return self.model.predict(self.features(columns))
 
-    def answer(self, columns: Columns, explain: bool = False) -> dict:
-        """The endpoint's response body for checked columns: prices rounded to the cent (and
-        their top contributions when asked), the model, city and currency."""
+    def price_ranges(self, columns: Columns, level: float = ranges.DEFAULT_LEVEL
+                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Prices and their calibrated range at `level` (None for a model published before
+        ranges), in the city's currency, unrounded."""
+        return self.model.predict_ranges(self.features(columns), level)
+
+    def answer(self, columns: Columns, explain: bool = False,
+               level: float = ranges.DEFAULT_LEVEL) -> dict:
+        """The endpoint's response body for checked columns: prices rounded to the cent, each
+        with its range at `level` (and top contributions when asked), the model, city and
+        currency."""
+        prices, low, high = self.price_ranges(columns, level)
+        digits = cities.minor_digits(self.city.currency)  # 11,740 JPY, not 11740.41
         if explain:
             try:
                 items = contributions.explain(self.model, self.features(columns),
@@ -275,11 +285,27 @@ class ServedModel:
             except contributions.NotExplainable as exc:
                 raise NotExplainable(str(exc)) from exc
         else:
-            items = [{"price": round(float(p), 2)} for p in self.price(columns)]
+            items = [{"price": cities.rounded(p, digits)} for p in prices]
+        if digits != 2:
+            items = [_rounded(item, digits) for item in items]
+        if low is not None:
+            for item, lo, hi in zip(items, low, high, strict=True):
+                item["range"] = {"low": cities.rounded(lo, digits),
+                                 "high": cities.rounded(hi, digits), "level": level}
         return {"model": {"name": self.metadata.get("name"), "version": self.version,
                           "feature_set": self.spec.feature_set.name},
                 "city": self.city.name, "currency": self.city.currency,
                 "predictions": [in_currency(item, self.city.currency) for item in items]}
+
+
+def _rounded(item: dict, digits: int) -> dict:
+    """An answer's amounts (price, base, contributions) to a currency's minor unit."""
+    item = item | {"price": cities.rounded(item["price"], digits)}
+    if "base" in item:
+        item["base"] = cities.rounded(item["base"], digits)
+        item["contributions"] = [c | {"value": cities.rounded(c["value"], digits)}
+                                 for c in item["contributions"]]
+    return item
 
 
 def in_currency(item: dict, currency: str) -> dict:

@@ -10,6 +10,7 @@ from typing import Any
 from airbnb_price.core import spec
 from airbnb_price.core.features import FeatureSet
 from airbnb_price.core.spec import ModelSpec
+from airbnb_price.serve import ranges
 
 #: Largest batch one request may carry.
 MAX_BATCH = 100
@@ -94,6 +95,18 @@ def read_json(body: str | None) -> Any:
 def _no_constants(name: str) -> None:
     """NaN and Infinity are not JSON (Python's parser accepts them)."""
     raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_level(value: str | None) -> float:
+    """The `level` query parameter: the price range's coverage (default DEFAULT_LEVEL);
+    RequestError(422) naming the parameter when it is no number in [MIN_LEVEL, MAX_LEVEL]."""
+    if value is None:
+        return ranges.DEFAULT_LEVEL
+    try:
+        return ranges.check_level(value)
+    except ranges.LevelError as exc:
+        raise RequestError(422, "invalid query parameter", [
+            {"loc": ["query", "level"], "msg": str(exc), "type": "level"}]) from None
 
 
 def parse_flag(value: str | None, name: str) -> bool:

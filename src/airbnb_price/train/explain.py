@@ -10,19 +10,21 @@ from typing import Any
 
 import numpy as np
 
+from airbnb_price.core import labels
 from airbnb_price.core.files import write_json
 from airbnb_price.serve.artifact import LeanModel
 from airbnb_price.serve.contributions import euro_contributions, raw_contributions
 
 
 def euro_explanation(model: LeanModel, table: Any) -> Any:
-    """A shap.Explanation whose values are euro contributions, for shap's plots (training)."""
+    """A shap.Explanation whose values are contributions in the model's currency, its
+    features named as a reader says them (core/labels.py), for shap's plots."""
     import shap
 
     X = model.transform(table)
     euros, base_eur = euro_contributions(model, *raw_contributions(model, X))
     return shap.Explanation(values=euros, base_values=base_eur, data=X,
-                            feature_names=model.feature_names)
+                            feature_names=[labels.label(f) for f in model.feature_names])
 
 
 def example_rows(prices: np.ndarray) -> dict[str, int]:
@@ -41,7 +43,7 @@ def write_drivers(run_dir: Path, explanation: Any, top: int = 5) -> list[dict]:
     explained listings, in the city's currency), written to the run folder for its page."""
     strength = np.abs(np.asarray(explanation.values)).mean(axis=0)
     order = np.argsort(-strength)[:top]
-    found = [{"feature": explanation.feature_names[i], "mean_abs": round(float(strength[i]), 2)}
+    found = [{"label": explanation.feature_names[i], "mean_abs": round(float(strength[i]), 2)}
              for i in order]
     write_json(Path(run_dir) / DRIVERS, {"drivers": found, "listings": len(explanation.values)})
     return found

@@ -27,7 +27,7 @@ from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.core.files import write_json
 from airbnb_price.core.spec import ModelSpec
 from airbnb_price.train import budget as budgets
-from airbnb_price.train import compiler, modeling
+from airbnb_price.train import compiler, intervals, modeling
 from airbnb_price.train.budget import Budget, Curve, Sizes
 from airbnb_price.train.progress import AnnouncedKFold, Progress, minutes
 
@@ -55,6 +55,10 @@ class Trained:
     #: The PyCaret experiment (on the sample) and its tuned model, for PyCaret's own plots.
     experiment: Any = None
     tuned: Any = None
+    #: The rows the hold-out scores come from and their prices predicted by the model fitted
+    #: on the training rows only (what calibrates the price range).
+    rows: Plan | None = None
+    predicted: np.ndarray | None = None
 
     def metrics(self, currency: str) -> dict:
         """metrics.json: the hold-out scores of the AutoML model and of both bars it must
@@ -208,7 +212,7 @@ def fit(rows: Plan, sizes: Sizes, preset: str = "lean", budget: Budget | None = 
                    modeling.holdout_metrics(y_test, modeling.baseline_predict(base, X_test)),
                    modeling.holdout_metrics(y_test, modeling.naive_predict(rows.train, X_test)),
                    len(rows.holdout), rows.curve, sizes, preset, n_iter, budget.cuts, seconds,
-                   exp, tuned)
+                   exp, tuned, rows, np.asarray(predicted, dtype=float))
 
 
 def input_schema(table: pd.DataFrame) -> dict:
@@ -285,10 +289,15 @@ def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, pac
     X = table.drop(columns=TARGET)
     compiled = compiler.compile_pipeline(trained.final, X)
     worst = compiler.check_equivalence(compiled, trained.final, X)
+    rows = trained.rows
+    compiled.calibration = intervals.calibrate(compiled, rows.holdout, trained.predicted)
+    price_range = intervals.measure(compiled, compiled.calibration, rows.holdout,
+                                    trained.predicted, rows.train)
     model = spec.get(record["city"]["name"], record["feature_set"])
     metadata = model_metadata(table, trained, compiled, Path(run_dir).name, record, packages,
                               model)
     sizes = save_model(Path(run_dir) / "model", trained.final, compiled, metadata,
                        neighbourhoods or record.get("neighbourhoods"))
-    write_json(Path(run_dir) / "metrics.json", trained.metrics(record["city"]["currency"]))
+    write_json(Path(run_dir) / "metrics.json",
+               trained.metrics(record["city"]["currency"]) | {"range": price_range})
     return Saved(compiled, worst, sizes)

@@ -1,0 +1,107 @@
+"""Price ranges out of fold: coverage and width of the calibrated 80% range in every shared
+city and feature set, against the naive range, all on the same folds in one run.
+
+Each outer fold's training rows go through what a run does (`training.plan`: a fifth held
+out; the lean PyCaret pipeline with LightGBM fitted on the rest; `intervals.calibrate` on the
+held-out fifth), and the range is scored on the outer fold's test rows, which no step saw.
+The naive range is the 10th-90th percentile of the training prices in the listing's
+neighbourhood x room type.
+
+Usage: python benchmarks/intervals.py [--data-folder DIR] [--folds 5] [--cities ...]
+Writes results/intervals.json. Targets (issue 22): coverage between 78% and 82% in every
+city, at least 72% in every room type with 100+ listings, mean width at most 0.8x the naive
+range's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from cities import SHARED, feature_sets_of
+from common import write
+from sklearn.model_selection import KFold
+
+from airbnb_price.core import config, spec
+from airbnb_price.core.params import RunParams
+from airbnb_price.data import tables
+from airbnb_price.serve.ranges import DEFAULT_LEVEL
+from airbnb_price.train import compiler, intervals, modeling, training
+
+ROOM_TYPE_MIN = 100
+
+
+def out_of_fold(table: pd.DataFrame, folds: int) -> pd.DataFrame:
+    """Every row's price, range and naive range from the fold it was a test row in."""
+    parts = []
+    for train, test in KFold(folds, shuffle=True, random_state=config.SEED).split(table):
+        tr, te = table.iloc[train], table.iloc[test]
+        rows = training.plan(tr)
+        exp = modeling.setup_experiment(rows.train, "lean", folds=2, test_data=rows.holdout)
+        model = exp.create_model("lightgbm", verbose=False)
+        on_train = exp.finalize_model(model)
+        fitted = training.refit(on_train, rows.train)
+        predicted = fitted.predict(rows.holdout.drop(columns=config.TARGET))
+        compiled = compiler.compile_pipeline(fitted, rows.train.drop(columns=config.TARGET))
+        calibration = intervals.calibrate(compiled, rows.holdout, predicted)
+        X = te.drop(columns=config.TARGET)
+        prices = fitted.predict(X)
+        low, high = calibration.bounds(compiled.transform(X), prices, DEFAULT_LEVEL)
+        naive = intervals.naive_ranges(tr, X, DEFAULT_LEVEL)
+        parts.append(pd.DataFrame({"price": te[config.TARGET].to_numpy(), "low": low,
+                                   "high": high, "naive_low": naive[:, 0],
+                                   "naive_high": naive[:, 1],
+                                   "room_type": te["room_type"].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def score(frame: pd.DataFrame) -> dict:
+    inside = (frame["low"] <= frame["price"]) & (frame["price"] <= frame["high"])
+    naive_inside = (frame["naive_low"] <= frame["price"]) & (frame["price"] <= frame["naive_high"])
+    width = float((frame["high"] - frame["low"]).mean())
+    naive_width = float((frame["naive_high"] - frame["naive_low"]).mean())
+    rooms = {room: round(float(inside[frame["room_type"] == room].mean()), 4)
+             for room, n in frame["room_type"].value_counts().items() if n >= ROOM_TYPE_MIN}
+    coverage = float(inside.mean())
+    result = {"listings": len(frame), "coverage": round(coverage, 4),
+              "naive_coverage": round(float(naive_inside.mean()), 4),
+              "mean_width": round(width, 2), "naive_mean_width": round(naive_width, 2),
+              "width_vs_naive": round(width / naive_width, 3),
+              "coverage_by_room_type": rooms}
+    result["targets_met"] = {
+        "coverage_78_82": 0.78 <= coverage <= 0.82,
+        "room_types_72": all(v >= 0.72 for v in rooms.values()),
+        "width_0.8x_naive": width / naive_width <= 0.8}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-folder", type=Path, default=SHARED)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--cities", nargs="*")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    result: dict = {"level": DEFAULT_LEVEL, "folds": args.folds, "cities": {}}
+    for city in sorted(p.name for p in args.data_folder.iterdir() if p.is_dir()
+                       and (not args.cities or p.name in args.cities)):
+        for feature_set in feature_sets_of(args.data_folder, city):
+            table = tables.prepare(RunParams(city=city, feature_set=feature_set,
+                                             data_folder=str(args.data_folder))).table
+            scored = score(out_of_fold(table, args.folds))
+            result["cities"][spec.get(city, feature_set).name] = scored
+            print(city, feature_set, {k: scored[k] for k in ("coverage", "width_vs_naive")},
+                  flush=True)
+    met = [all(r["targets_met"].values()) for r in result["cities"].values()]
+    result["all_targets_met"] = bool(met) and all(met)
+    result["coverage_range"] = [min(r["coverage"] for r in result["cities"].values()),
+                                max(r["coverage"] for r in result["cities"].values())]
+    result["width_vs_naive_range"] = [min(r["width_vs_naive"] for r in result["cities"].values()),
+                                      max(r["width_vs_naive"] for r in result["cities"].values())]
+    write("intervals", result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Calibrating the price range (serve.ranges) on the hold-out rows, and measuring it.
+
+The hold-out rows' prices were predicted by the model fitted on the training rows only, so
+their errors are honest. They are split three ways (seeded): the difficulty model learns
+|log price - log predicted| on the first (DIFFICULTY_SHARE), the conformity scores come from
+the second (CALIBRATION_SHARE), and the range is measured on the rest, which neither saw:
+coverage overall, by room type and by price decile, width against the naive range (the 10th-
+90th percentile of training prices in the listing's neighbourhood x room type).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from airbnb_price.core.config import SEED, TARGET
+from airbnb_price.serve.ranges import DEFAULT_LEVEL, Calibration
+from airbnb_price.train import estimators
+
+DIFFICULTY_SHARE = 0.4
+CALIBRATION_SHARE = 0.4
+#: The difficulty model: small, as it learns from a few thousand rows at most.
+DIFFICULTY_PARAMS = {"n_estimators": 200, "learning_rate": 0.03, "num_leaves": 15,
+                     "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1,
+                     "verbose": -1, "random_state": SEED, "n_jobs": 1}
+#: Room types with at least this many measured listings get their own coverage figure.
+GROUP_MIN = 30
+
+
+def _parts(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    a, b = round(n * DIFFICULTY_SHARE), round(n * (DIFFICULTY_SHARE + CALIBRATION_SHARE))
+    return order[:a], order[a:b], order[b:]
+
+
+def calibrate(compiled: Any, holdout: pd.DataFrame, predicted: np.ndarray) -> Calibration:
+    """The range's calibration from hold-out rows and their honest predictions."""
+    from lightgbm import LGBMRegressor
+
+    matrix = compiled.transform(holdout.drop(columns=TARGET))
+    errors = np.abs(np.log(holdout[TARGET].to_numpy(dtype=float)) - np.log(predicted))
+    learn, score, _ = _parts(len(holdout))
+    model = LGBMRegressor(**DIFFICULTY_PARAMS).fit(matrix[learn], errors[learn])
+    difficulty = estimators.estimator(model)
+    floor = max(float(np.quantile(errors[learn], 0.05)), 1e-3)
+    widths = np.maximum(difficulty.predict(matrix[score]), floor)
+    return Calibration(difficulty, np.sort(errors[score] / widths), floor)
+
+
+def naive_ranges(train: pd.DataFrame, X: pd.DataFrame, level: float) -> np.ndarray:
+    """The naive range per row: the central `level` of training prices in the listing's
+    neighbourhood x room type (of its room type when the pair has under 10 listings)."""
+    tails = ((1 - level) / 2, (1 + level) / 2)
+    by_both = train.groupby(["neighbourhood", "room_type"])[TARGET]
+    by_room = train.groupby("room_type")[TARGET]
+    pair = by_both.quantile(tails).unstack()[by_both.size() >= 10]
+    room = by_room.quantile(tails).unstack()
+    keys = pd.MultiIndex.from_arrays([X["neighbourhood"], X["room_type"]])
+    out = pair.reindex(keys).to_numpy()
+    fallback = room.reindex(X["room_type"]).to_numpy()
+    out = np.where(np.isnan(out), fallback, out)
+    whole = train[TARGET].quantile(list(tails)).to_numpy()
+    return np.where(np.isnan(out), whole, out)
+
+
+def measure(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
+            predicted: np.ndarray, train: pd.DataFrame, level: float = DEFAULT_LEVEL) -> dict:
+    """The range on the hold-out rows neither calibration step saw: coverage (overall, by
+    room type, by price decile), mean width against the naive range's, a typical range."""
+    _, _, rows = _parts(len(holdout))
+    part = holdout.iloc[rows]
+    X = part.drop(columns=TARGET)
+    y = part[TARGET].to_numpy(dtype=float)
+    low, high = calibration.bounds(compiled.transform(X), predicted[rows], level)
+    inside = (low <= y) & (y <= high)
+    naive = naive_ranges(train, X, level)
+    deciles = pd.qcut(y, 10, labels=False, duplicates="drop") if len(y) >= 10 else np.zeros(len(y))
+    return {
+        "level": level, "listings": len(y), "coverage": round(float(inside.mean()), 4),
+        "mean_width": round(float(np.mean(high - low)), 2),
+        "naive_mean_width": round(float(np.mean(naive[:, 1] - naive[:, 0])), 2),
+        "naive_coverage": round(float(np.mean((naive[:, 0] <= y) & (y <= naive[:, 1]))), 4),
+        "typical": [round(float(np.median(low)), 2), round(float(np.median(high)), 2)],
+        "by_room_type": _coverage(inside, part["room_type"].to_numpy()),
+        "by_price_decile": _coverage(inside, np.asarray(deciles) + 1),
+    }
+
+
+def _coverage(inside: np.ndarray, groups: np.ndarray) -> dict[str, dict]:
+    out = {}
+    for group in pd.unique(groups):
+        chosen = groups == group
+        if chosen.sum() >= GROUP_MIN or len(pd.unique(groups)) <= 10:
+            out[str(group)] = {"listings": int(chosen.sum()),
+                               "coverage": round(float(inside[chosen].mean()), 4)}
+    return dict(sorted(out.items(), key=lambda kv: (len(kv[0]), kv[0])))  # 2 before 10
+
