@@ -28,11 +28,15 @@ TEST_RUNS := $(CURDIR)/.test-runs
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml setup.py src/airbnb_price/serve/_trees.c requirements/constraints.txt  ## the evaluator is built by pip
+$(STAMP): pyproject.toml setup.py src/airbnb_price/serve/_trees.c requirements/constraints.txt jupyter/overrides.json  ## the evaluator is built by pip
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==24.3.1
 	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[training,serving,dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name airbnb-price --display-name "Python 3 (airbnb-price)"
+	# The project answers Lab's "get notified about official Jupyter news?" prompt: no (and
+	# no update checks: a research repo's Lab should not call out on its own).
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	# dash (pulled in by PyCaret's plotly-resampler) drops a source extension into Lab's app
 	# folder, and every notebook load would ask the user to rebuild JupyterLab for it.
 	if [ -e $(VENV)/share/jupyter/lab/extensions/dash-jupyterlab.tgz ]; then \

@@ -58,6 +58,11 @@ def test_lab_asks_for_no_rebuild_and_opens_the_profile_link(tmp_path, monkeypatc
             time.sleep(0.2)
         status, body = _get(f"{base}/lab/api/build")  # what Lab asks on every load
         assert status == 200 and json.loads(body)["status"] == "stable", body
+        # the project answers Lab's news prompt for a newcomer (jupyter/overrides.json)
+        status, body = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        assert status == 200, body[:300]
+        schema = json.loads(body)["schema"]["properties"]
+        assert schema["fetchNews"]["default"] == "false", schema["fetchNews"]
         served = os.path.normpath(f"notebooks/{href}")
         status, body = _get(f"{base}/files/{served}")
         assert status == 200 and b"the profile" in body, (served, status)
