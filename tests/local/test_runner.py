@@ -220,7 +220,14 @@ def test_the_run_page_answers_first_and_renders_in_chromium(smoke_run, tmp_path)
     assert not any("_" in d["label"] for d in drivers)
     assert "A typical listing" in dom and "sha256" in dom
     assert reports.range_sentence(metrics["range"], "EUR") in dom  # "8 in 10 ... 80% range"
-    assert dom.count('<img src="figures/') == len(reports.KEY_FIGURES)
+    assert dom.count('<img src="figures/') == len(reports.KEY_FIGURES) + 1  # + the range map
+    outside = metrics["range"]["outside"]  # what AirRent acts on: room links, ranges, drivers
+    assert 0 < len(outside["below"]) <= 10 and 0 < len(outside["above"]) <= 10
+    for item in outside["below"] + outside["above"]:
+        assert f'href="https://www.airbnb.com/rooms/{item["id"]}"' in dom
+        assert len(item["drivers"]) == 3 and not any("_" in d for d in item["drivers"])
+    assert all(i["asking"] < i["low"] for i in outside["below"])
+    assert all(i["asking"] > i["high"] for i in outside["above"])
     links = browser.local_links(page)
     assert len(links) > 15 and all(link.is_file() for link in links), \
         [str(link) for link in links if not link.is_file()]

@@ -149,3 +149,21 @@ def range_coverage(report: Mapping) -> plt.Figure:
         ax.tick_params(axis="x", labelrotation=30 if label == "room type" else 0)
     fig.tight_layout()
     return fig
+
+
+def range_map(rows: pd.DataFrame) -> plt.Figure:
+    """Held-out listings on the map: inside their price range (grey), asking less than its
+    low end (blue: under-priced for what they are) or more than its high end (red)."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    styles = {"inside": ("lightgrey", 6, "inside their range"),
+              "below": ("tab:blue", 14, "asking below their range"),
+              "above": ("tab:red", 14, "asking above their range")}
+    for side, (colour, size, text) in styles.items():
+        chosen = rows[rows["side"] == side]
+        ax.scatter(chosen["longitude"], chosen["latitude"], s=size, c=colour,
+                   label=f"{text} ({len(chosen):,})")
+    ax.set(title="Held-out listings against their price range", xlabel="longitude",
+           ylabel="latitude", aspect=1 / np.cos(np.radians(rows["latitude"].mean())))
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -42,7 +42,8 @@ def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
             trained = training.fit(rows, budget.sizes(params.smoke, len(table)), preset,
                                    budget.Budget.of(params.time_budget, started),
                                    log_dir=run_dir, say=progress)
-            saved = training.save(trained, table, run_dir, prepared, runner.package_versions())
+            saved = training.save(trained, table, run_dir, prepared, runner.package_versions(),
+                                  ids=runfolder.listing_ids(run_dir))
         except stopping.RunInterrupted as exc:
             record |= {"status": "interrupted", "stopped_by": exc.signal_name}
             write_json(run_dir / "run.json", record)

@@ -119,6 +119,32 @@ def _answer(run_dir: Path, record: dict) -> str:
     return " ".join(parts) or "This run made no model (see the reports below)."
 
 
+def outside_range(metrics: dict, currency: str) -> str:
+    """The held-out listings asking furthest below and above their own price range (what
+    AirRent acts on): room link, asking price, range and the three biggest drivers."""
+    e = html.escape
+    outside = (metrics.get("range") or {}).get("outside") or {}
+    parts = []
+    for side, title in (("below", "Asking furthest below their range"),
+                        ("above", "Asking furthest above their range")):
+        rows = "".join(
+            f"<tr><td>{_room(item)}</td><td>{e(item['room_type'])}, "
+            f"{e(item['neighbourhood'])}</td><td>{cities.money(item['asking'], currency)}</td>"
+            f"<td>{item['low']:,.0f}-{item['high']:,.0f}</td>"
+            f"<td>{e('; '.join(item['drivers']))}</td></tr>" for item in outside.get(side, []))
+        if rows:
+            parts.append(f"<h3>{title}</h3><table><tr><th>listing</th><th>what</th>"
+                         f"<th>asking</th><th>range</th><th>drivers of its price</th></tr>"
+                         f"{rows}</table>")
+    return "".join(parts) or "<p>no held-out listing outside its range in this run</p>"
+
+
+def _room(item: dict) -> str:
+    if not item.get("url"):
+        return "(no id)"
+    return f'<a href="{html.escape(item["url"])}">{html.escape(str(item["id"]))}</a>'
+
+
 def write_index(run_dir: Path, record: dict) -> Path:
     """index.html, the page a stakeholder reads first: the answer (hold-out scores against a
     plain LightGBM and the naive median, a typical listing's price), the five biggest price
@@ -139,6 +165,9 @@ def write_index(run_dir: Path, record: dict) -> Path:
         f'<a href="figures/{name}.png"><img src="figures/{name}.png" alt="{name}" '
         f'height="220"></a>' for name in KEY_FIGURES if (run_dir / "figures" / f"{name}.png")
         .is_file())
+    range_map = ('<p><a href="figures/range_map.png"><img src="figures/range_map.png" '
+                 'alt="held-out listings against their price range" height="320"></a></p>'
+                 if (run_dir / "figures" / "range_map.png").is_file() else "")
     rows = []
     for nb in record["notebooks"]:
         link = (f'<a href="{e(nb["report"])}">{e(nb["name"])}</a>' if nb.get("report")
@@ -158,6 +187,8 @@ td,th{{padding:.3em 1em}}img{{margin:.3em;border:1px solid #ddd}}</style>
 ({e(record['status'])})</h1>
 <p>{_answer(run_dir, record)}</p>
 <h2>What moves the price most</h2><ol>{driver_items}</ol>
+<h2>Listings priced outside their range</h2>
+{outside_range(_read(run_dir, "metrics.json"), currency)}{range_map}
 <h2>Model and data</h2><ul>
 <li>Model <code>{e(str(record.get('model', '')))}</code>, version {e(str(version))}</li>
 <li>Data: {e(str(data.get('path', '')))}, snapshot {e(str(data.get('snapshot', '')))},

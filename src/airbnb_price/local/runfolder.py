@@ -26,10 +26,12 @@ CLEANING = "cleaning.json"
 EXAMPLE = "example.json"
 MODEL_DIR = "model"
 METRICS = "metrics.json"
+#: Each feature-table row's Airbnb listing id (text: ids pass 2^53), for room links.
+LISTING_IDS = "listing_ids.parquet"
 #: The outputs each notebook's downstream steps read, by the notebook that writes them.
 MADE_BY = {FEATURES: "02_features", CLEANING: "02_features", EXAMPLE: "02_features",
            f"{MODEL_DIR}/compiled.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl",
-           METRICS: "03_automl"}
+           METRICS: "03_automl", "range_check.parquet": "03_automl"}
 #: What each notebook needs from earlier steps (the run folder's contract).
 NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/compiled.pkl", FEATURES),
          "05_deploy": (f"{MODEL_DIR}/metadata.json", EXAMPLE)}
@@ -111,6 +113,8 @@ def write_prepared(run_dir: Path, prepared: Prepared) -> None:
 
     run, model = prepared.run, prepared.run.params.spec
     request = examples.typical_request(prepared.cleaned, model.feature_set, run.city.name)
+    ids = prepared.cleaned.loc[prepared.table.index, "id"].astype(str).to_numpy()
+    pd.DataFrame({"id": ids}).to_parquet(Path(run_dir) / LISTING_IDS, index=False)
     write_features(run_dir, prepared.table, run.record() | {
         "model": model.name, "city": run.city.record(), "feature_set": model.feature_set.name,
         "parameters": run.params.as_dict(), "rules": prepared.report.to_dict(orient="records")},
@@ -121,6 +125,20 @@ def example(run_dir: Path) -> dict:
     """The run's example request (notebook 02's typical listing of the city)."""
     require(run_dir, EXAMPLE)
     return json.loads((Path(run_dir) / EXAMPLE).read_text())
+
+
+def listing_ids(run_dir: Path) -> pd.Series | None:
+    """Each feature-table row's listing id (None for a run made before they were kept)."""
+    path = Path(run_dir) / LISTING_IDS
+    return pd.read_parquet(path)["id"] if path.is_file() else None
+
+
+def range_check(run_dir: Path) -> pd.DataFrame:
+    """Notebook 03's hold-out listings with their price range and side, for the map."""
+    from airbnb_price.train.training import RANGE_CHECK
+
+    require(run_dir, RANGE_CHECK)
+    return pd.read_parquet(Path(run_dir) / RANGE_CHECK)
 
 
 def metrics(run_dir: Path) -> dict:

@@ -65,17 +65,28 @@ def naive_ranges(train: pd.DataFrame, X: pd.DataFrame, level: float) -> np.ndarr
     return np.where(np.isnan(out), whole, out)
 
 
-def measure(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
-            predicted: np.ndarray, train: pd.DataFrame, level: float = DEFAULT_LEVEL) -> dict:
-    """The range on the hold-out rows neither calibration step saw: coverage (overall, by
-    room type, by price decile), mean width against the naive range's, a typical range."""
+def checked(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
+            predicted: np.ndarray, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """The hold-out rows neither calibration step saw, each with its price, range and side
+    ("inside", "below": the asking price under the range, "above"), indexed as `holdout`."""
     _, _, rows = _parts(len(holdout))
     part = holdout.iloc[rows]
-    X = part.drop(columns=TARGET)
+    low, high = calibration.bounds(compiled.transform(part.drop(columns=TARGET)),
+                                   predicted[rows], level)
     y = part[TARGET].to_numpy(dtype=float)
-    low, high = calibration.bounds(compiled.transform(X), predicted[rows], level)
-    inside = (low <= y) & (y <= high)
-    naive = naive_ranges(train, X, level)
+    side = np.where(y < low, "below", np.where(y > high, "above", "inside"))
+    return pd.DataFrame({"latitude": part["latitude"], "longitude": part["longitude"],
+                         "room_type": part["room_type"], "neighbourhood": part["neighbourhood"],
+                         "asking": y, "predicted": predicted[rows], "low": low, "high": high,
+                         "side": side}, index=part.index)
+
+
+def measure(rows: pd.DataFrame, train: pd.DataFrame, level: float = DEFAULT_LEVEL) -> dict:
+    """The range on `checked` rows: coverage (overall, by room type, by price decile), mean
+    width against the naive range's, a typical range."""
+    y, low, high = (rows[c].to_numpy(dtype=float) for c in ("asking", "low", "high"))
+    inside = (rows["side"] == "inside").to_numpy()
+    naive = naive_ranges(train, rows, level)
     deciles = pd.qcut(y, 10, labels=False, duplicates="drop") if len(y) >= 10 else np.zeros(len(y))
     return {
         "level": level, "listings": len(y), "coverage": round(float(inside.mean()), 4),
@@ -83,9 +94,41 @@ def measure(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
         "naive_mean_width": round(float(np.mean(naive[:, 1] - naive[:, 0])), 2),
         "naive_coverage": round(float(np.mean((naive[:, 0] <= y) & (y <= naive[:, 1]))), 4),
         "typical": [round(float(np.median(low)), 2), round(float(np.median(high)), 2)],
-        "by_room_type": _coverage(inside, part["room_type"].to_numpy()),
+        "by_room_type": _coverage(inside, rows["room_type"].to_numpy()),
         "by_price_decile": _coverage(inside, np.asarray(deciles) + 1),
     }
+
+
+#: An Airbnb listing's public page.
+ROOM_URL = "https://www.airbnb.com/rooms/{id}"
+
+
+def furthest(rows: pd.DataFrame, holdout: pd.DataFrame, compiled: Any, ids: pd.Series | None,
+             top: int = 10) -> dict[str, list[dict]]:
+    """The `top` listings priced furthest below and above their own range (by the log ratio
+    of asking price to the nearer bound): what AirRent acts on, with their room link, asking
+    price, range and the three biggest drivers of their predicted price."""
+    from airbnb_price.core import labels
+    from airbnb_price.serve import contributions
+
+    gap = np.where(rows["side"] == "below", np.log(rows["low"] / rows["asking"]),
+                   np.log(rows["asking"] / rows["high"]))
+    found: dict[str, list[dict]] = {}
+    for side in ("below", "above"):
+        chosen = rows[(rows["side"] == side).to_numpy()].assign(gap=gap[rows["side"] == side])
+        chosen = chosen.sort_values("gap", ascending=False).head(top)
+        explained = contributions.explain(compiled, holdout.loc[chosen.index].drop(
+            columns=TARGET), top=3) if len(chosen) else []
+        found[side] = [{
+            "id": None if ids is None else str(ids.loc[key]),
+            "url": None if ids is None else ROOM_URL.format(id=ids.loc[key]),
+            "asking": round(float(row.asking), 2), "low": round(float(row.low), 2),
+            "high": round(float(row.high), 2), "room_type": row.room_type,
+            "neighbourhood": str(row.neighbourhood),
+            "drivers": [f"{labels.label(c['feature'])} {c['value']:+,.0f}"
+                        for c in why["contributions"]]}
+            for key, row, why in zip(chosen.index, chosen.itertuples(), explained, strict=True)]
+    return found
 
 
 def _coverage(inside: np.ndarray, groups: np.ndarray) -> dict[str, dict]:

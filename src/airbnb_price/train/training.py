@@ -280,10 +280,17 @@ class Saved:
     sizes: dict[str, float]
 
 
+#: The hold-out listings the price range was measured on, with their range and side, for
+#: notebook 04's map.
+RANGE_CHECK = "range_check.parquet"
+
+
 def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, packages: dict,
-         neighbourhoods: str | Path | None = None) -> Saved:
-    """Compile the final pipeline (refused unless within a cent of it on every row), write
-    the model folder and metrics.json into the run folder."""
+         neighbourhoods: str | Path | None = None, ids: pd.Series | None = None) -> Saved:
+    """Compile the final pipeline (refused unless within a cent of it on every row),
+    calibrate and measure its price range, write the model folder, metrics.json and the
+    range's hold-out check into the run folder. `ids`: the Airbnb listing id of each row of
+    `table` (notebook 02's listing_ids.parquet), for the report's room links."""
     from airbnb_price.core import spec
 
     X = table.drop(columns=TARGET)
@@ -291,8 +298,10 @@ def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, pac
     worst = compiler.check_equivalence(compiled, trained.final, X)
     rows = trained.rows
     compiled.calibration = intervals.calibrate(compiled, rows.holdout, trained.predicted)
-    price_range = intervals.measure(compiled, compiled.calibration, rows.holdout,
-                                    trained.predicted, rows.train)
+    measured = intervals.checked(compiled, compiled.calibration, rows.holdout, trained.predicted)
+    measured.to_parquet(Path(run_dir) / RANGE_CHECK)
+    price_range = intervals.measure(measured, rows.train) | {
+        "outside": intervals.furthest(measured, rows.holdout, compiled, ids)}
     model = spec.get(record["city"]["name"], record["feature_set"])
     metadata = model_metadata(table, trained, compiled, Path(run_dir).name, record, packages,
                               model)
