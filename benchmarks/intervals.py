@@ -45,7 +45,7 @@ def out_of_fold(table: pd.DataFrame, folds: int) -> pd.DataFrame:
         fitted = training.refit(on_train, rows.train)
         predicted = fitted.predict(rows.holdout.drop(columns=config.TARGET))
         compiled = compiler.compile_pipeline(fitted, rows.train.drop(columns=config.TARGET))
-        calibration = intervals.calibrate(compiled, rows.holdout, predicted)
+        calibration = intervals.calibrate(compiled, rows.train, rows.holdout, predicted)
         X = te.drop(columns=config.TARGET)
         prices = fitted.predict(X)
         low, high = calibration.bounds(compiled.transform(X), prices, DEFAULT_LEVEL)

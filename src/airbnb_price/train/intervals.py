@@ -1,9 +1,10 @@
-"""Calibrating the price range (serve.ranges) on the hold-out rows, and measuring it.
+"""Calibrating the price range (serve.ranges) and measuring it.
 
-The hold-out rows' prices were predicted by the model fitted on the training rows only, so
-their errors are honest. They are split three ways (seeded): the difficulty model learns
-|log price - log predicted| on the first (DIFFICULTY_SHARE), the conformity scores come from
-the second (CALIBRATION_SHARE), and the range is measured on the rest, which neither saw:
+The difficulty model learns how far off a price usually is for listings alike from the
+training rows' out-of-fold errors (`DIFFICULTY_FOLDS` plain LightGBMs, each scoring the rows it
+did not see: cheap, and every training row teaches it). The hold-out rows, priced by the model
+fitted on the training rows only, are split in two (seeded): the conformity scores come from
+the first (CALIBRATION_SHARE), and the range is measured on the rest, which no step saw:
 coverage overall, by room type and by price decile, width against the naive range (the 10th-
 90th percentile of training prices in the listing's neighbourhood x room type).
 """
@@ -17,36 +18,59 @@ import pandas as pd
 
 from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.serve.ranges import DEFAULT_LEVEL, Calibration
-from airbnb_price.train import estimators
+from airbnb_price.train import estimators, modeling
 
-DIFFICULTY_SHARE = 0.4
-CALIBRATION_SHARE = 0.4
-#: The difficulty model: small, as it learns from a few thousand rows at most.
-DIFFICULTY_PARAMS = {"n_estimators": 200, "learning_rate": 0.03, "num_leaves": 15,
-                     "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1,
+CALIBRATION_SHARE = 0.7
+DIFFICULTY_FOLDS = 5
+#: The difficulty model: small and smooth (it predicts an error's size, not a price).
+DIFFICULTY_PARAMS = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 15,
+                     "min_child_samples": 40, "subsample": 0.8, "subsample_freq": 1,
                      "verbose": -1, "random_state": SEED, "n_jobs": 1}
 #: Room types with at least this many measured listings get their own coverage figure.
 GROUP_MIN = 30
 
 
-def _parts(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parts(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(calibration rows, measurement rows) of a hold-out of `n` rows."""
     order = np.random.default_rng(seed).permutation(n)
-    a, b = round(n * DIFFICULTY_SHARE), round(n * (DIFFICULTY_SHARE + CALIBRATION_SHARE))
-    return order[:a], order[a:b], order[b:]
+    cut = round(n * CALIBRATION_SHARE)
+    return order[:cut], order[cut:]
 
 
-def calibrate(compiled: Any, holdout: pd.DataFrame, predicted: np.ndarray) -> Calibration:
-    """The range's calibration from hold-out rows and their honest predictions."""
+def _log_errors(prices: Any, predicted: Any) -> np.ndarray:
+    return np.abs(np.log(np.asarray(prices, dtype=float)) - np.log(np.asarray(predicted)))
+
+
+def out_of_fold_errors(train: pd.DataFrame) -> np.ndarray:
+    """Each training row's |log price - log predicted| by a plain LightGBM that did not see it."""
+    from sklearn.model_selection import KFold
+
+    errors = np.empty(len(train))
+    X, y = train.drop(columns=TARGET), train[TARGET]
+    folds = KFold(min(DIFFICULTY_FOLDS, len(train)), shuffle=True, random_state=SEED)
+    for fit_rows, score_rows in folds.split(X):
+        model = modeling.baseline_lightgbm(X.iloc[fit_rows], y.iloc[fit_rows])
+        errors[score_rows] = _log_errors(y.iloc[score_rows],
+                                         modeling.baseline_predict(model, X.iloc[score_rows]))
+    return errors
+
+
+def calibrate(compiled: Any, train: pd.DataFrame, holdout: pd.DataFrame,
+              predicted: np.ndarray) -> Calibration:
+    """The range's calibration: a difficulty model from the training rows' out-of-fold errors,
+    conformity scores from the hold-out's calibration part and its honest predictions."""
     from lightgbm import LGBMRegressor
 
-    matrix = compiled.transform(holdout.drop(columns=TARGET))
-    errors = np.abs(np.log(holdout[TARGET].to_numpy(dtype=float)) - np.log(predicted))
-    learn, score, _ = _parts(len(holdout))
-    model = LGBMRegressor(**DIFFICULTY_PARAMS).fit(matrix[learn], errors[learn])
+    errors = out_of_fold_errors(train)
+    model = LGBMRegressor(**DIFFICULTY_PARAMS).fit(
+        compiled.transform(train.drop(columns=TARGET)), errors)
     difficulty = estimators.estimator(model)
-    floor = max(float(np.quantile(errors[learn], 0.05)), 1e-3)
-    widths = np.maximum(difficulty.predict(matrix[score]), floor)
-    return Calibration(difficulty, np.sort(errors[score] / widths), floor)
+    floor = max(float(np.quantile(errors, 0.05)), 1e-3)
+    scored, _ = _parts(len(holdout))
+    part = holdout.iloc[scored]
+    widths = np.maximum(difficulty.predict(compiled.transform(part.drop(columns=TARGET))), floor)
+    scores = _log_errors(part[TARGET], predicted[scored]) / widths
+    return Calibration(difficulty, np.sort(scores), floor)
 
 
 def naive_ranges(train: pd.DataFrame, X: pd.DataFrame, level: float) -> np.ndarray:
@@ -69,7 +93,7 @@ def checked(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
             predicted: np.ndarray, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """The hold-out rows neither calibration step saw, each with its price, range and side
     ("inside", "below": the asking price under the range, "above"), indexed as `holdout`."""
-    _, _, rows = _parts(len(holdout))
+    _, rows = _parts(len(holdout))
     part = holdout.iloc[rows]
     low, high = calibration.bounds(compiled.transform(part.drop(columns=TARGET)),
                                    predicted[rows], level)

@@ -167,9 +167,10 @@ def threaded(model: Any) -> Any:
 def final_fits(exp: Any, tuned: Any, rows: Plan) -> tuple[Any, np.ndarray]:
     """The tuned pipeline fitted on every row (the served model) and its hold-out predictions
     when fitted on every training row."""
-    final = exp.finalize_model(tuned)  # fitted on the experiment's rows: all of them, or
-    if len(rows.sample) == len(rows.train):  # the sample and the hold-out, refitted below
-        return final, exp.predict_model(tuned, verbose=False)["prediction_label"].to_numpy()
+    if len(rows.sample) == len(rows.train):  # the experiment trained on every training row
+        predicted = exp.predict_model(tuned, verbose=False)["prediction_label"].to_numpy()
+        return exp.finalize_model(tuned), predicted  # on the experiment's rows: all of them
+    final = exp.finalize_model(tuned)  # the sample and the hold-out: refitted below
     predicted = refit(final, rows.train).predict(rows.holdout.drop(columns=TARGET))
     return refit(final, rows.table), predicted
 
@@ -297,7 +298,8 @@ def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, pac
     compiled = compiler.compile_pipeline(trained.final, X)
     worst = compiler.check_equivalence(compiled, trained.final, X)
     rows = trained.rows
-    compiled.calibration = intervals.calibrate(compiled, rows.holdout, trained.predicted)
+    compiled.calibration = intervals.calibrate(compiled, rows.train, rows.holdout,
+                                               trained.predicted)
     measured = intervals.checked(compiled, compiled.calibration, rows.holdout, trained.predicted)
     measured.to_parquet(Path(run_dir) / RANGE_CHECK)
     price_range = intervals.measure(measured, rows.train) | {
