@@ -157,13 +157,13 @@ def test_a_city_too_small_to_model_is_named_before_any_run(data_folder, tmp_path
 
 
 def test_small_cities_get_fewer_folds_and_say_so():
-    from airbnb_price.train import modeling
+    from airbnb_price.train import budget
 
-    assert modeling.settings(False, 10_000)["folds"] == 5
-    small = modeling.settings(False, 290)
-    assert small["folds"] == 3 and small["folds_note"] == "3 folds instead of 5: 290 listings"
-    with pytest.raises(modeling.TooSmall, match="too few"):
-        modeling.settings(False, 40)
+    assert budget.sizes(False, 10_000).folds == 5
+    small = budget.sizes(False, 290)
+    assert small.folds == 3 and small.folds_note == "3 folds instead of 5: 290 listings"
+    with pytest.raises(budget.TooSmall, match="too few"):
+        budget.sizes(False, 40)
 
 
 def test_catalogue_has_every_shared_city_and_forty_more(data_folder):
