@@ -276,12 +276,12 @@ class ServedModel:
         """The endpoint's response body for checked columns: prices rounded to the cent, each
         with its range at `level` (and top contributions when asked), the model, city and
         currency."""
-        prices, low, high = self.price_ranges(columns, level)
+        table = self.features(columns)  # once, for the prices, ranges and explanations
+        prices, low, high = self.model.predict_ranges(table, level)
         digits = cities.minor_digits(self.city.currency)  # 11,740 JPY, not 11740.41
         if explain:
             try:
-                items = contributions.explain(self.model, self.features(columns),
-                                              top=TOP_CONTRIBUTIONS)
+                items = contributions.explain(self.model, table, top=TOP_CONTRIBUTIONS)
             except contributions.NotExplainable as exc:
                 raise NotExplainable(str(exc)) from exc
         else:
