@@ -53,7 +53,8 @@ def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     from airbnb_price.train import compiler, modeling, training
 
     loaded = listings.load_listings(path)
-    rows, _ = cleaning.clean(loaded.frame)
+    rows, _ = cleaning.clean(loaded.frame, cleaning.default_rules(
+        *cities.lookup("amsterdam").price_window))
     table = feature_table(rows, centre=cities.lookup("amsterdam").centre)
     exp = modeling.setup_experiment(table, "lean", folds=2)
     pipeline = exp.finalize_model(exp.create_model("lightgbm", n_estimators=trees,

@@ -34,7 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 
-from airbnb_price.core import config, features
+from airbnb_price.core import cities, config, features
 from airbnb_price.data import cleaning, listings, sources
 from airbnb_price.train import modeling
 
@@ -113,9 +113,10 @@ def main() -> None:
     loaded = listings.load_listings(sources.resolve_source(args.listings, snapshot=snapshot,
                                                     kind="detailed"))
     # the review columns stay, so the review variants can use them
-    frame, _ = cleaning.clean(loaded.frame, cleaning.default_rules(drop_reviews=False))
+    frame, _ = cleaning.clean(loaded.frame, cleaning.default_rules(
+        *cities.lookup("amsterdam").price_window, drop_reviews=False))
     X, with_reviews = (modeling.native_categoricals(features.feature_table(
-        frame, target=None, feature_set=chosen)) for chosen in (features.DETAILED, features.EXISTING))
+        frame, target=None, centre=cities.lookup("amsterdam").centre, feature_set=chosen)) for chosen in (features.DETAILED, features.EXISTING))
     texts = (frame["name"].fillna("") + " " + frame["description"].fillna("")).to_numpy()
     price = frame[config.TARGET].to_numpy(dtype=float)
     result = {

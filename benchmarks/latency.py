@@ -50,9 +50,10 @@ PYCARET_PROBE = """
 import time; started = time.perf_counter()
 import sys, joblib, pandas as pd
 import pycaret.regression  # what unpickling the pipeline needs
-from airbnb_price.core import features
+from airbnb_price.core import cities, features
 pipeline = joblib.load(sys.argv[1])
-row = features.feature_table(pd.DataFrame([__import__("json").loads(sys.argv[2])]), target=None)
+row = features.feature_table(pd.DataFrame([__import__("json").loads(sys.argv[2])]), target=None,
+                             centre=cities.lookup("amsterdam").centre)
 pipeline.predict(row)
 print("COLD", time.perf_counter() - started, file=sys.stderr)
 """
@@ -62,9 +63,10 @@ LEAN_PROBE = """
 import time; started = time.perf_counter()
 import sys, joblib, json
 import sklearn, lightgbm  # what the artifact before the compiled engine unpickles
-from airbnb_price.core import features
+from airbnb_price.core import cities, features
 lean = joblib.load(sys.argv[1])
-row = features.add_features({k: [v] for k, v in json.loads(sys.argv[2]).items()})
+row = features.add_features({k: [v] for k, v in json.loads(sys.argv[2]).items()},
+                            cities.lookup("amsterdam").centre)
 lean.predict(row)
 print("COLD", time.perf_counter() - started, file=sys.stderr)
 """

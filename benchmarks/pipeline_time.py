@@ -22,7 +22,7 @@ from pathlib import Path
 
 from common import write
 
-from airbnb_price.core import config
+from airbnb_price.core import config, runfiles
 
 DATA = config.PROJECT_ROOT.parent / "shared" / "data"
 CITIES = ["albany", "victoria", "valencia", "amsterdam@2021-07-04", "london"]
@@ -37,8 +37,8 @@ def timed_run(entry: str, data_folder: Path, budget: str, runs: Path) -> dict:
             "--runs-dir", str(runs), "--time-budget", budget]
     subprocess.run(args + (["--snapshot", snapshot] if snapshot else []), check=True)
     run_dir = max(runs.iterdir(), key=lambda p: p.stat().st_mtime)
-    record = json.loads((run_dir / "run.json").read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    record = json.loads((run_dir / runfiles.RUN).read_text())
+    metrics = json.loads((run_dir / runfiles.METRICS).read_text())
     seconds = {nb["name"].split("_")[0]: nb["seconds"] for nb in record["notebooks"]}
     return {"run_id": record["run_id"], "listings": record["data"]["rows"],
             "modelled": metrics["holdout_rows"] * 5, "time_budget": budget,

@@ -18,7 +18,7 @@ from airbnb_price.local import cli, runner
 def frames(shared_data):
     files = {"2021-07-04": sources.Source(shared_data / "2021-07-04" / "listings.csv", "test"),
              "2024-09-05": sources.Source(shared_data / "2024-09-05" / "listings.csv", "test")}
-    return drift.load_snapshots(files)
+    return drift.load_snapshots(files, *cities.lookup("amsterdam").price_window)
 
 
 def test_counts_after_the_same_cleaning(frames):

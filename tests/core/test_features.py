@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from examples import CENTRE
 
 from airbnb_price.core import features
 
@@ -37,9 +38,9 @@ def test_haversine_known_distances():
 
 def test_same_function_for_frame_and_dict():
     frame = pd.DataFrame({"latitude": [52.36, 52.40], "longitude": [4.88, 4.95]})
-    as_frame = features.add_geo_features(frame.copy())
+    as_frame = features.add_geo_features(frame.copy(), CENTRE)
     as_dict = features.add_geo_features({"latitude": np.array([52.36, 52.40]),
-                                         "longitude": np.array([4.88, 4.95])})
+                                         "longitude": np.array([4.88, 4.95])}, CENTRE)
     for column in features.GEO_FEATURES:
         np.testing.assert_array_equal(as_frame[column].to_numpy(), as_dict[column])
     assert as_dict["distance_to_centre_km"][0] == pytest.approx(1.691, abs=0.005)
@@ -50,7 +51,7 @@ def test_feature_table_columns():
                          | {"neighbourhood": ["Centrum-West"], "room_type": ["Private room"],
                             "price": [100.0], "id": [7], "name": ["Loft"]})
     frame["latitude"], frame["longitude"] = 52.37, 4.89
-    table = features.feature_table(frame)
+    table = features.feature_table(frame, centre=CENTRE)
     assert list(table.columns) == [*features.MODEL_FEATURES, "price"]
     assert "name" not in table.columns and table["title_loft"].iloc[0] == 1.0
 
@@ -93,11 +94,11 @@ def test_detailed_features_same_for_frame_and_dict(shared_data):
 
     frame = listings.load_listings(shared_data / "2022-01-07" / "listings.csv.gz").frame.head(200)
     chosen = features.DETAILED
-    as_frame = features.feature_table(frame, target=None, feature_set=chosen)
+    as_frame = features.feature_table(frame, target=None, centre=CENTRE, feature_set=chosen)
     raw = {c: frame[c].to_numpy(dtype=object) for c in chosen.input_columns}
     for column in chosen.numeric:
         raw[column] = raw[column].astype(float)
-    as_dict = features.add_features(raw, feature_set=chosen)
+    as_dict = features.add_features(raw, CENTRE, feature_set=chosen)
     for column in chosen.derived:
         np.testing.assert_array_equal(as_frame[column].to_numpy(dtype=float),
                                       np.asarray(as_dict[column], dtype=float), err_msg=column)

@@ -36,7 +36,7 @@ def test_a_few_blank_cells_are_dropped_by_a_counted_rule(data_folder, tmp_path):
     raw.to_csv(path, index=False)
     loaded = listings.load_listings(path)
     assert loaded.rows == len(raw)
-    _, report = cleaning.clean(loaded.frame)
+    _, report = cleaning.clean(loaded.frame, cleaning.default_rules(40, 700))
     assert report.set_index("rule").loc["drop_invalid_rows", "rows_removed"] == 5
 
 
@@ -95,7 +95,7 @@ def test_columns_computed_from_price_never_reach_the_model(data_folder):
     frame = listings.load_listings(data_folder / "valencia" / "2025-03-15" / "listings.csv.gz").frame
     assert "estimated_revenue_l365d" in frame
     cleaned, _ = cleaning.clean(frame, cleaning.default_rules(10, 1000, drop_reviews=False))
-    assert not set(cleaning.COMPUTED_FROM_PRICE) & set(cleaning.clean(frame)[0].columns)
+    assert not set(cleaning.COMPUTED_FROM_PRICE) & set(cleaning.clean(frame, cleaning.default_rules(10, 1000))[0].columns)
     assert not set(cleaning.COMPUTED_FROM_PRICE) & set(cleaned.columns)
 
 

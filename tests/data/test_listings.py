@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from examples import RULES
 
 from airbnb_price.core import config, features
 from airbnb_price.core.params import RunParams
@@ -144,7 +145,7 @@ def test_download_from_local_server(tmp_path, monkeypatch):
 def test_cleaning_counts_on_real_file(listings_path):
     loaded = listings.load_listings(listings_path)
     assert loaded.sha256 == "fd2b36e988db41dfa6531d2584fbf5e93ad212a58451be29f4956d5c0794f4a1"
-    cleaned, report = cleaning.clean(loaded.frame)
+    cleaned, report = cleaning.clean(loaded.frame, RULES)
     removed = dict(zip(report["rule"], report["rows_removed"]))
     assert removed == {"drop_invalid_rows": 0, "drop_computed_columns": 0,
                        "drop_review_columns": 0, "drop_missing_price": 0,
@@ -163,7 +164,7 @@ def test_price_bounds_are_parameters(listings_path):
 def test_newer_layout_blank_prices_are_counted(shared_data):
     loaded = listings.load_listings(shared_data / "2024-09-05" / "listings.csv")
     assert loaded.layout == "summary_ltm"
-    _, report = cleaning.clean(loaded.frame)
+    _, report = cleaning.clean(loaded.frame, RULES)
     assert report.set_index("rule").loc["drop_missing_price", "rows_removed"] == 3790
 
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from examples import EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING
+from examples import CENTRE, EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING, RULES
 
 from airbnb_price.core import config, features, registry, spec
 from airbnb_price.local import httpapi, moto
@@ -50,7 +50,7 @@ def training_rows(model_dir) -> pd.DataFrame:
     from airbnb_price.data import cleaning, listings
 
     metadata = json.loads((model_dir / "metadata.json").read_text())
-    cleaned, _ = cleaning.clean(listings.load_listings(metadata["data"]["path"]).frame)
+    cleaned, _ = cleaning.clean(listings.load_listings(metadata["data"]["path"]).frame, RULES)
     return cleaned
 
 
@@ -82,7 +82,7 @@ def test_served_prices_equal_training_pipeline(api, model_dir, training_rows):
     assert status == 200, body
     served = np.array([p["price_eur"] for p in body["predictions"]])
     pipeline = joblib.load(model_dir / "model.pkl")
-    expected = pipeline.predict(features.feature_table(rows, target=None))
+    expected = pipeline.predict(features.feature_table(rows, target=None, centre=CENTRE))
     assert np.max(np.abs(served - expected)) <= compiler.TOLERANCE + 0.005  # 2-dp rounding
 
 

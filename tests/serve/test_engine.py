@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from examples import RULES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,7 +148,7 @@ def test_prices_are_answered_in_the_currency_s_own_minor_unit(model_dir, tmp_pat
     served = cache.Models(str(store)).get(spec.get("amsterdam", "summary"))
     listing = examples.typical_request(
         cleaning.clean(listings.load_listings(
-            registry.run_metadata(model_dir)["data"]["path"]).frame)[0],
+            registry.run_metadata(model_dir)["data"]["path"]).frame, RULES)[0],
         features.SUMMARY, "amsterdam")
     columns = served.listings([listing])
     for currency, digits in (("JPY", 0), ("KWD", 3), ("EUR", 2)):

@@ -8,9 +8,9 @@ import json
 
 import numpy as np
 import pytest
-from examples import EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING
+from examples import CENTRE, EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING
 
-from airbnb_price.core import config, features, registry, spec
+from airbnb_price.core import cities, config, features, registry, spec
 from airbnb_price.local import deploy, examples, httpapi, moto
 from airbnb_price.train import compiler
 
@@ -108,7 +108,8 @@ def test_detailed_prices_equal_the_training_pipeline(served, feature_set, reques
     chosen = features.by_name(feature_set)
     rows = cleaning.clean(listings.load_listings(
         json.loads((run / "run.json").read_text())["data"]["path"]).frame,
-        cleaning.default_rules(drop_reviews=not chosen.uses_reviews))[0]
+        cleaning.default_rules(*cities.lookup("amsterdam").price_window,
+                               drop_reviews=not chosen.uses_reviews))[0]
     rows = rows.sample(50, random_state=config.SEED)
     listings = [examples.request_of(row, chosen) for _, row in rows.iterrows()]
     status, body = http(f"{url}/predict", listings)
@@ -116,7 +117,8 @@ def test_detailed_prices_equal_the_training_pipeline(served, feature_set, reques
     assert body["model"]["feature_set"] == feature_set
     prices = np.array([p["price_eur"] for p in body["predictions"]])
     pipeline = joblib.load(run / "model" / "model.pkl")
-    expected = pipeline.predict(features.feature_table(rows, target=None, feature_set=chosen))
+    expected = pipeline.predict(features.feature_table(rows, target=None, centre=CENTRE,
+                                                      feature_set=chosen))
     assert np.max(np.abs(prices - expected)) <= compiler.TOLERANCE + 0.005
 
 

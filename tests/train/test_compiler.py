@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from examples import CENTRE
 
 from airbnb_price.core import features
 from airbnb_price.serve import artifact, contributions
@@ -38,8 +39,8 @@ def test_dict_input_matches_frame_input(table, lean):
     raw = {"name": ["Cosy studio near the canals"], "neighbourhood": ["Centrum-West"],
            "room_type": ["Entire home/apt"], "latitude": [52.3738], "longitude": [4.8910],
            "minimum_nights": [2], "availability_365": [100], "calculated_host_listings_count": [1]}
-    as_dict = features.add_features(dict(raw))
-    as_frame = features.feature_table(pd.DataFrame(raw), target=None)
+    as_dict = features.add_features(dict(raw), CENTRE)
+    as_frame = features.feature_table(pd.DataFrame(raw), target=None, centre=CENTRE)
     assert lean.predict(as_dict)[0] == pytest.approx(lean.predict(as_frame)[0], abs=1e-9)
     assert 25 <= lean.predict(as_dict)[0] <= 500
 
@@ -53,7 +54,7 @@ def test_compile_refuses_a_mismatch(model_dir, table):
         compiler.check_equivalence(lean, pipeline, X)
 
 
-def test_euro_contributions_add_up(table, lean):
+def test_price_contributions_add_up(table, lean):
     sample = table.drop(columns="price").head(50)
     out = contributions.explain(lean, sample, top=len(lean.feature_names))
     prices = lean.predict(sample)
@@ -119,12 +120,13 @@ def test_serving_modules_do_not_import_training_stack(model_dir):
     papermill, ydata-profiling, pandas, scikit-learn, SciPy or LightGBM, even where they are
     installed (as here)."""
     code = (
-        "import sys; from airbnb_price.core import features, registry;"
+        "import sys; from airbnb_price.core import cities, features, registry;"
         "from airbnb_price.serve import artifact, contributions;"
         f"m = artifact.load({str(model_dir)!r});"
         "row = features.add_features({'name': ['x'], 'neighbourhood': ['Centrum-West'],"
         "'room_type': ['Private room'], 'latitude': [52.37], 'longitude': [4.89],"
-        "'minimum_nights': [2], 'availability_365': [0], 'calculated_host_listings_count': [1]});"
+        "'minimum_nights': [2], 'availability_365': [0], 'calculated_host_listings_count': [1]},"
+        "cities.lookup('amsterdam').centre);"
         "m.predict(row); contributions.explain(m, row);"
         "bad = [k for k in ('pycaret', 'shap', 'papermill', 'ydata_profiling', 'pandas',"
         " 'sklearn', 'scipy', 'lightgbm', 'joblib') if k in sys.modules]; assert not bad, bad"

@@ -14,7 +14,7 @@ import pandas as pd
 from airbnb_price.core import config, features
 from airbnb_price.core.cities import City
 from airbnb_price.core.params import RunParams
-from airbnb_price.data.cleaning import DEFAULT_WINDOW, clean, default_rules
+from airbnb_price.data.cleaning import clean, default_rules
 from airbnb_price.data.listings import load_listings
 from airbnb_price.data.sources import Source, resolve_source
 from airbnb_price.train import modeling
@@ -33,8 +33,8 @@ def snapshot_sources(params: RunParams) -> dict[str, Source]:
                                   env_var=config.COMPARE_LISTINGS_ENV)}
 
 
-def load_snapshots(sources: dict[str, Source], min_price: float = DEFAULT_WINDOW[0],
-                   max_price: float = DEFAULT_WINDOW[1]) -> dict[str, pd.DataFrame]:
+def load_snapshots(sources: dict[str, Source], min_price: float, max_price: float
+                   ) -> dict[str, pd.DataFrame]:
     """Cleaned listings per snapshot label, in the order given."""
     rules = default_rules(min_price, max_price)
     return {label: clean(load_listings(source).frame, rules)[0]

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from airbnb_price.core import runfiles
 from airbnb_price.core.config import TARGET
 
 
@@ -18,7 +19,7 @@ def save(fig: plt.Figure, output_dir: Path, name: str, show: bool = True) -> Pat
     Showing the saved file (not relying on the inline backend) keeps figures in the report even
     after ydata-profiling switches matplotlib to Agg, and closing prevents a second copy.
     """
-    path = Path(output_dir) / "figures" / f"{name}.png"
+    path = Path(output_dir) / runfiles.figure(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -33,7 +34,7 @@ def show_saved(output_dir: Path, names: list[str]) -> list[str]:
 
     missing = []
     for name in names:
-        path = Path(output_dir) / "figures" / f"{name}.png"
+        path = Path(output_dir) / runfiles.figure(name)
         if path.is_file():
             display(Image(filename=str(path)))
         else:

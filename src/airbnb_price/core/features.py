@@ -15,17 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.core.cities import CATALOGUE, Centre
+from airbnb_price.core.cities import Centre
 from airbnb_price.core.config import (
-    DEFAULT_CITY,
     DETAILED_FILE,
     REVIEW_COLUMNS,
     SUMMARY_FILE,
     ListingsFile,
 )
-
-#: The centre distances are measured from when none is given: the default city's.
-DEFAULT_CENTRE = CATALOGUE[DEFAULT_CITY].centre
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -53,7 +49,7 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
-def add_geo_features(table: MutableMapping, centre: Centre = DEFAULT_CENTRE) -> MutableMapping:
+def add_geo_features(table: MutableMapping, centre: Centre) -> MutableMapping:
     """Add the geo columns of GEO_FEATURES to `table` in place and return it; distance is
     measured from the city's `centre` (its landmark, or the densest cell of its listings).
 
@@ -347,7 +343,7 @@ def by_name(name: str) -> FeatureSet:
             from None
 
 
-def add_features(table: MutableMapping, centre: Centre = DEFAULT_CENTRE,
+def add_features(table: MutableMapping, centre: Centre,
                  feature_set: FeatureSet = SUMMARY, cards: bool = False) -> MutableMapping:
     """Every derived feature of `feature_set` (and the listing card's, for a model trained on
     cards), in place: the one call training and serving both make."""
@@ -365,10 +361,10 @@ def check_inputs(frame: Any, feature_set: FeatureSet) -> None:
                          f"{', '.join(missing)} (is this the {feature_set.source.label}?)")
 
 
-def feature_table(frame: Any, target: str | None = "price", centre: Centre = DEFAULT_CENTRE,
+def feature_table(frame: Any, target: str | None = "price", *, centre: Centre,
                   feature_set: FeatureSet = SUMMARY) -> Any:
-    """The model's table from a cleaned listings DataFrame: features in `model_features`
-    order, the card's when the file carries listing cards (CARD_SHARE), then the target."""
+    """The model's table from a cleaned listings DataFrame, distances from the city's
+    `centre` (no default: every city has its own): features in `model_features` order, the card's when the file carries listing cards (CARD_SHARE), then the target."""
     check_inputs(frame, feature_set)
     cards = card_share(frame["name"]) >= CARD_SHARE
     table = add_features(frame[list(feature_set.input_columns)].copy(), centre, feature_set,

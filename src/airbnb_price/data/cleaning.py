@@ -15,8 +15,6 @@ from airbnb_price.data.listings import INVALID
 #: Columns Inside Airbnb computes from price and bookings (newer detailed files): a model
 #: that read them would be reading the answer.
 COMPUTED_FROM_PRICE = ("estimated_occupancy_l365d", "estimated_revenue_l365d")
-#: The default city's window (the article's [25, 500) euros), for callers that name none.
-DEFAULT_WINDOW = cities.lookup(config.DEFAULT_CITY).price_window
 #: Percentiles of a city's prices that bound its derived window.
 WINDOW_QUANTILES = (0.01, 0.99)
 
@@ -71,8 +69,8 @@ def drop_missing_price(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame[config.TARGET].notna()]
 
 
-def drop_price_outliers(frame: pd.DataFrame, min_price: float = DEFAULT_WINDOW[0],
-                        max_price: float = DEFAULT_WINDOW[1]) -> pd.DataFrame:
+def drop_price_outliers(frame: pd.DataFrame, min_price: float, max_price: float
+                        ) -> pd.DataFrame:
     """Keep prices in [min_price, max_price): placeholders (0, 1, 9999) and luxury outliers out."""
     price = frame[config.TARGET]
     return frame[(price >= min_price) & (price < max_price)]
@@ -88,9 +86,10 @@ RULES: dict[str, Rule] = {
 }
 
 
-def default_rules(min_price: float = DEFAULT_WINDOW[0], max_price: float = DEFAULT_WINDOW[1],
-                  drop_reviews: bool = True) -> list[tuple[str, dict]]:
-    """The cleaning a feature set gets; `drop_reviews=False` only for one that reads review
+def default_rules(min_price: float, max_price: float, drop_reviews: bool = True
+                  ) -> list[tuple[str, dict]]:
+    """The cleaning a feature set gets, within the city's price window (no default: each
+    city has its own, `price_window`); `drop_reviews=False` only for one that reads review
     history (features.FeatureSet.uses_reviews)."""
     return [
         ("drop_invalid_rows", {}),
@@ -101,11 +100,11 @@ def default_rules(min_price: float = DEFAULT_WINDOW[0], max_price: float = DEFAU
     ]
 
 
-def clean(frame: pd.DataFrame,
-          rules: list[tuple[str, dict]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def clean(frame: pd.DataFrame, rules: list[tuple[str, dict]]
+          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply rules in order; return the cleaned frame and a per-rule report."""
     report = []
-    for name, params in rules if rules is not None else default_rules():
+    for name, params in rules:
         if name not in RULES:
             raise ValueError(f"unknown cleaning rule {name!r}; known: {', '.join(RULES)}")
         before_rows, before_cols = frame.shape

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from airbnb_price.core import config, registry, spec
+from airbnb_price.core import config, registry, runfiles, spec
 from airbnb_price.core.spec import ModelSpec
 
 #: Stage whose image is a prebuilt ECR uri, so `serverless package` runs without Docker/STS.
@@ -288,7 +288,7 @@ def example_for(model_dir: Path) -> dict:
     from airbnb_price.local import runfolder
 
     run = Path(model_dir).parent
-    if (run / runfolder.EXAMPLE).is_file():
+    if (run / runfiles.EXAMPLE).is_file():
         return runfolder.example(run)
     return _spec(model_dir).example()
 

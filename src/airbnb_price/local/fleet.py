@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from airbnb_price.core import cities, config, features, geo, registry, spec
+from airbnb_price.core import cities, config, features, geo, registry, runfiles, spec
 from airbnb_price.core.files import write_json
 from airbnb_price.core.params import RunParams
 from airbnb_price.data.errors import DataError
@@ -156,7 +156,7 @@ def run_city(job: Job) -> dict:
             runner.run(params, job.notebooks, runs_dir=scratch / "runs", progress=progress)
         except CITY_ERRORS as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-        run_dirs = sorted((scratch / "runs").glob("*/run.json")) if (
+        run_dirs = sorted((scratch / "runs").glob(f"*/{runfiles.RUN}")) if (
             scratch / "runs").is_dir() else []
         return {"label": job.label, "status": status, "error": error, "worker": worker.address,
                 "seconds": round(time.perf_counter() - started, 1),
@@ -188,25 +188,25 @@ def city_row(fleet_dir: Path, label: str, outcome: dict) -> dict:
     row = {"label": label, **{k: outcome.get(k) for k in (
         "city", "status", "error", "source", "origin", "seconds", "attempts")}}
     folder = fleet_dir / label
-    if not (folder / "run.json").is_file():
+    if not (folder / runfiles.RUN).is_file():
         return row | {"report": None}
-    run = json.loads((folder / "run.json").read_text())
+    run = json.loads((folder / runfiles.RUN).read_text())
     row |= {"snapshot": (run.get("data") or {}).get("snapshot"), "run_id": run["run_id"],
             "feature_set": run["parameters"]["feature_set"],
             "sha256": (run.get("data") or {}).get("sha256"), "report": f"{label}/index.html",
             "currency": (run.get("price_window") or {}).get("currency")}
-    if (folder / runfolder.FEATURES).is_file():
-        prices = pd.read_parquet(folder / runfolder.FEATURES, columns=[config.TARGET])
+    if (folder / runfiles.FEATURES).is_file():
+        prices = pd.read_parquet(folder / runfiles.FEATURES, columns=[config.TARGET])
         row |= {"listings": len(prices),
                 "median_price": round(float(prices[config.TARGET].median()), 2)}
-    if (folder / "metrics.json").is_file():
-        metrics = json.loads((folder / "metrics.json").read_text())
+    if (folder / runfiles.METRICS).is_file():
+        metrics = json.loads((folder / runfiles.METRICS).read_text())
         row["holdout"] = {name: metrics[key] for name, key in (
             ("automl", "automl"), ("lightgbm", "baseline_lightgbm"),
             ("naive", "naive_median")) if key in metrics}
         row["range"] = metrics.get("range")
-        row["model"] = f"{label}/{runfolder.MODEL_DIR}" if (
-            folder / runfolder.MODEL_DIR / "metadata.json").is_file() else None
+        row["model"] = f"{label}/{runfiles.MODEL_DIR}" if (
+            folder / runfiles.MODEL_DIR / registry.METADATA).is_file() else None
     return row
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from airbnb_price.core import runfiles
 from airbnb_price.core.files import write_json
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
@@ -33,7 +34,7 @@ def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
                   "started": dt.datetime.now(dt.UTC).isoformat(),
                   "parameters": params.as_dict(), "model": params.spec.name, **data.record(),
                   "packages": runner.package_versions()}
-        write_json(run_dir / "run.json", record)
+        write_json(run_dir / runfiles.RUN, record)
         try:
             runfolder.write_prepared(run_dir, tables.prepare_run(data))
             table, prepared = runfolder.read_features(run_dir)  # as notebook 03 reads them
@@ -46,13 +47,13 @@ def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
                                   ids=runfolder.listing_ids(run_dir))
         except stopping.RunInterrupted as exc:
             record |= {"status": "interrupted", "stopped_by": exc.signal_name}
-            write_json(run_dir / "run.json", record)
+            write_json(run_dir / runfiles.RUN, record)
             exc.run_dir = run_dir
             raise
         record |= {"status": "ok", "finished": dt.datetime.now(dt.UTC).isoformat(),
                    "budget": runner.budget_record(params.budget_seconds,
                                                   time.time() - started, run_dir)}
-        write_json(run_dir / "run.json", record)
+        write_json(run_dir / runfiles.RUN, record)
         progress(f"{trained.best_id}: hold-out MAE {trained.holdout['mae']:.2f} vs LightGBM "
                  f"{trained.baseline['mae']:.2f} {prepared['city']['currency']}; compiled "
                  f"within {saved.worst:.4f} of the pipeline")

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from airbnb_price.core import cities
+from airbnb_price.core import cities, runfiles
 
 #: What a progress bar writes (tqdm and ydata-profiling's bars) between carriage returns:
 #: "42%|", "it/s]". Such stderr output is dropped from reports; other stderr is kept in
@@ -95,7 +95,7 @@ def _answer(run_dir: Path, record: dict) -> str:
     """The page's first paragraph: the hold-out scores against both baselines and what a
     typical listing costs."""
     e = html.escape
-    metrics, parts = _read(run_dir, "metrics.json"), []
+    metrics, parts = _read(run_dir, runfiles.METRICS), []
     currency = e(str(metrics.get("currency") or (record.get("price_window") or {}).get(
         "currency", "")))
     if metrics:
@@ -109,7 +109,7 @@ def _answer(run_dir: Path, record: dict) -> str:
                "the listing's neighbourhood and room type" if naive else "") + ".")
         if metrics.get("range"):
             parts.append(e(range_sentence(metrics["range"], currency)) + ".")
-    deployed, example = _read(run_dir, "deploy.json"), _read(run_dir, "example.json")
+    deployed, example = _read(run_dir, runfiles.DEPLOY), _read(run_dir, runfiles.EXAMPLE)
     answer = ((deployed.get("response") or {}).get("predictions") or [{}])[0]
     if example and "price" in answer:
         parts.append(f"A typical listing ({e(str(example.get('room_type', '')))} in "
@@ -152,22 +152,22 @@ def write_index(run_dir: Path, record: dict) -> Path:
     link to every report and artifact of the run."""
     e = html.escape
     data = record.get("data") or {}
-    drivers = _read(run_dir, "drivers.json").get("drivers", [])
+    drivers = _read(run_dir, runfiles.DRIVERS).get("drivers", [])
     currency = e(str((record.get("price_window") or {}).get("currency", "")))
     driver_items = "".join(f"<li>{e(d.get('label') or d['feature'])}: moves a price by "
                            f"{d['mean_abs']:,.2f} "
                            f"{currency} on average</li>" for d in drivers) \
         or "<li>not explained in this run</li>"
-    deployed = _read(run_dir, "deploy.json")
+    deployed = _read(run_dir, runfiles.DEPLOY)
     version = (f"{deployed['model_version']} ({deployed.get('mode', '')})"
                if deployed.get("model_version") else "not published (the model is in model/)")
     thumbs = "".join(
-        f'<a href="figures/{name}.png"><img src="figures/{name}.png" alt="{name}" '
-        f'height="220"></a>' for name in KEY_FIGURES if (run_dir / "figures" / f"{name}.png")
-        .is_file())
-    range_map = ('<p><a href="figures/range_map.png"><img src="figures/range_map.png" '
-                 'alt="held-out listings against their price range" height="320"></a></p>'
-                 if (run_dir / "figures" / "range_map.png").is_file() else "")
+        f'<a href="{runfiles.figure(name)}"><img src="{runfiles.figure(name)}" alt="{name}" '
+        f'height="220"></a>' for name in KEY_FIGURES if (run_dir / runfiles.figure(name)).is_file())
+    range_map = (f'<p><a href="{runfiles.figure(runfiles.RANGE_MAP)}"><img src="'
+                 f'{runfiles.figure(runfiles.RANGE_MAP)}" alt="held-out listings against their '
+                 'price range" height="320"></a></p>'
+                 if (run_dir / runfiles.figure(runfiles.RANGE_MAP)).is_file() else "")
     rows = []
     for nb in record["notebooks"]:
         link = (f'<a href="{e(nb["report"])}">{e(nb["name"])}</a>' if nb.get("report")
@@ -177,7 +177,7 @@ def write_index(run_dir: Path, record: dict) -> Path:
     reports = {nb.get("report") for nb in record["notebooks"]}
     extras = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*")
                     if p.suffix in (".html", ".json") and p.parent == run_dir
-                    and p.name != "index.html" and p.name not in reports)
+                    and p.name != runfiles.INDEX and p.name not in reports)
     extra_items = "".join(f'<li><a href="{e(x)}">{e(x)}</a></li>' for x in extras)
     page = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>airbnb-price run {e(record['run_id'])}</title>
@@ -188,7 +188,7 @@ td,th{{padding:.3em 1em}}img{{margin:.3em;border:1px solid #ddd}}</style>
 <p>{_answer(run_dir, record)}</p>
 <h2>What moves the price most</h2><ol>{driver_items}</ol>
 <h2>Listings priced outside their range</h2>
-{outside_range(_read(run_dir, "metrics.json"), currency)}{range_map}
+{outside_range(_read(run_dir, runfiles.METRICS), currency)}{range_map}
 <h2>Model and data</h2><ul>
 <li>Model <code>{e(str(record.get('model', '')))}</code>, version {e(str(version))}</li>
 <li>Data: {e(str(data.get('path', '')))}, snapshot {e(str(data.get('snapshot', '')))},
@@ -198,7 +198,7 @@ td,th{{padding:.3em 1em}}img{{margin:.3em;border:1px solid #ddd}}</style>
 <h2>Reports</h2>
 <table><tr><th>report</th><th>status</th><th>seconds</th></tr>{''.join(rows)}</table>
 <h2>Other artifacts</h2><ul>{extra_items}</ul></body></html>"""
-    path = run_dir / "index.html"
+    path = run_dir / runfiles.INDEX
     path.write_text(page, encoding="utf-8")
     return path
 
@@ -277,6 +277,6 @@ table{{border-collapse:collapse}}tr:nth-child(even){{background:#f4f4f4}}</style
 <tr><th>AutoML</th><th>LightGBM</th><th>naive</th><th>AutoML</th><th>LightGBM</th><th>naive</th>
 </tr>{''.join(rows)}</table>{image}
 <p>Data and scores: <a href="fleet.json">fleet.json</a></p></body></html>"""
-    path = fleet_dir / "index.html"
+    path = fleet_dir / runfiles.INDEX
     path.write_text(page, encoding="utf-8")
     return path

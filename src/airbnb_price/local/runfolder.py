@@ -19,22 +19,20 @@ import pandas as pd
 
 from airbnb_price.core import config, registry, spec
 from airbnb_price.core.files import write_json
+from airbnb_price.core.registry import COMPILED, METADATA
+from airbnb_price.core.runfiles import (
+    CLEANING,
+    EXAMPLE,
+    FEATURES,
+    LISTING_IDS,
+    MADE_BY,
+    METRICS,
+    MODEL_DIR,
+    NEEDS,
+    RANGE_CHECK,
+)
 from airbnb_price.data.tables import Prepared
 
-FEATURES = "features.parquet"
-CLEANING = "cleaning.json"
-EXAMPLE = "example.json"
-MODEL_DIR = "model"
-METRICS = "metrics.json"
-#: Each feature-table row's Airbnb listing id (text: ids pass 2^53), for room links.
-LISTING_IDS = "listing_ids.parquet"
-#: The outputs each notebook's downstream steps read, by the notebook that writes them.
-MADE_BY = {FEATURES: "02_features", CLEANING: "02_features", EXAMPLE: "02_features",
-           f"{MODEL_DIR}/compiled.pkl": "03_automl", f"{MODEL_DIR}/metadata.json": "03_automl",
-           METRICS: "03_automl", "range_check.parquet": "03_automl"}
-#: What each notebook needs from earlier steps (the run folder's contract).
-NEEDS = {"03_automl": (FEATURES, CLEANING), "04_explain": (f"{MODEL_DIR}/compiled.pkl", FEATURES),
-         "05_deploy": (f"{MODEL_DIR}/metadata.json", EXAMPLE)}
 INTERACTIVE = "-interactive"
 
 
@@ -135,8 +133,6 @@ def listing_ids(run_dir: Path) -> pd.Series | None:
 
 def range_check(run_dir: Path) -> pd.DataFrame:
     """Notebook 03's hold-out listings with their price range and side, for the map."""
-    from airbnb_price.train.training import RANGE_CHECK
-
     require(run_dir, RANGE_CHECK)
     return pd.read_parquet(Path(run_dir) / RANGE_CHECK)
 
@@ -157,15 +153,15 @@ def read_features(run_dir: Path) -> tuple[pd.DataFrame, dict]:
 def model_dir(run_dir: Path, given: str | os.PathLike | None = None) -> Path:
     """The model folder a notebook uses: the one given explicitly, else this run's."""
     if given:
-        require(Path(given), "metadata.json")
+        require(Path(given), METADATA)
         return Path(given)
-    require(run_dir, f"{MODEL_DIR}/metadata.json")
+    require(run_dir, f"{MODEL_DIR}/{METADATA}")
     return Path(run_dir) / MODEL_DIR
 
 
 def newest_model_dir(runs_root: Path | None = None) -> Path:
     """The newest run's model folder (deploys without --run)."""
-    found = sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/compiled.pkl"))
+    found = sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/{COMPILED}"))
     if not found:
         raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "
                               "run 03_automl first")
@@ -175,7 +171,7 @@ def newest_model_dir(runs_root: Path | None = None) -> Path:
 def newest_model_dirs(runs_root: Path | None = None) -> dict[str, Path]:
     """The newest run's model folder per model spec (what `airbnb-price serve` publishes)."""
     newest: dict[str, Path] = {}
-    for found in sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/metadata.json")):
+    for found in sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/{METADATA}")):
         newest[spec.of_metadata(registry.run_metadata(found.parent)).name] = found.parent
     if not newest:
         raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "

@@ -24,7 +24,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import CaselessStrEnum, default
 
-from airbnb_price.core import config, features
+from airbnb_price.core import config, features, runfiles
 from airbnb_price.core.files import write_json
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
@@ -68,7 +68,7 @@ class IPCKernelManager(AsyncKernelManager):
         output: papermill captures that) appended to the run's logs.log, not the terminal.
         papermill starts kernels in the run folder it has changed into."""
         folder = Path(str(kwargs.get("cwd") or os.getcwd()))
-        if (folder / "run.json").is_file() and "stderr" not in kwargs:
+        if (folder / runfiles.RUN).is_file() and "stderr" not in kwargs:
             self._stderr = open(folder / "logs.log", "ab")  # noqa: SIM115, ASYNC230
             kwargs["stderr"] = self._stderr
         await super().start_kernel(**kwargs)
@@ -199,14 +199,14 @@ def interrupted(record: dict, run_dir: Path, signal_name: str) -> None:
                               **(stopping.running_cell(run_dir / entry["name"]) or {})}
     record |= {"status": "interrupted", "stopped_by": signal_name,
                "finished": dt.datetime.now(dt.UTC).isoformat()}
-    write_json(run_dir / "run.json", record)
+    write_json(run_dir / runfiles.RUN, record)
     reports.write_index(run_dir, record)
 
 
 def budget_record(seconds: float | None, used: float, run_dir: Path) -> dict:
     """run.json's "budget": the limit, the time used, whether the run kept within 10% of it,
     and what training cut to stay inside (metrics.json's `budget_cuts`)."""
-    metrics = Path(run_dir) / "metrics.json"
+    metrics = Path(run_dir) / runfiles.METRICS
     cuts = json.loads(metrics.read_text()).get("budget_cuts", []) if metrics.is_file() else []
     within = None if seconds is None else used <= 1.1 * seconds
     return {"seconds": seconds, "used_s": round(used, 1), "within_10pct": within, "cuts": cuts}
@@ -220,16 +220,16 @@ def _duration(seconds: float) -> str:
 def headline(name: str, run_dir: Path) -> str:
     """What a finished notebook found, in one line, from what it wrote to the run folder."""
     folder = Path(run_dir)
-    if name.startswith("02") and (folder / runfolder.FEATURES).is_file():
-        record = json.loads((folder / runfolder.CLEANING).read_text())
+    if name.startswith("02") and (folder / runfiles.FEATURES).is_file():
+        record = json.loads((folder / runfiles.CLEANING).read_text())
         rows = record["rules"][-1]["rows_after"] if record.get("rules") else "?"
         return f"{rows:,} listings priced in {record['price_window']['currency']}"
-    if name.startswith("03") and (folder / "metrics.json").is_file():
-        metrics = json.loads((folder / "metrics.json").read_text())
+    if name.startswith("03") and (folder / runfiles.METRICS).is_file():
+        metrics = json.loads((folder / runfiles.METRICS).read_text())
         return (f"hold-out MAE {metrics['automl']['mae']:.2f} vs LightGBM "
                 f"{metrics['baseline_lightgbm']['mae']:.2f} {metrics.get('currency', '')}".strip())
-    if name.startswith("05") and (folder / "deploy.json").is_file():
-        deployed = json.loads((folder / "deploy.json").read_text())
+    if name.startswith("05") and (folder / runfiles.DEPLOY).is_file():
+        deployed = json.loads((folder / runfiles.DEPLOY).read_text())
         item = (deployed.get("response") or {}).get("predictions", [{}])[0]
         return f"{deployed['mode']}: HTTP {deployed['status']}, price {item.get('price', '?')}"
     return ""
@@ -281,14 +281,14 @@ def _run(params: RunParams, notebooks: tuple[str, ...], runs_dir: Path | None,
         "packages": package_versions(),
         "notebooks": [{"name": nb, "status": "pending"} for nb in notebooks],
     }
-    write_json(run_dir / "run.json", record)
+    write_json(run_dir / runfiles.RUN, record)
     try:
         for entry in record["notebooks"]:
             entry["status"] = "running"
-            write_json(run_dir / "run.json", record)  # progress is visible while a run goes on
+            write_json(run_dir / runfiles.RUN, record)  # progress is visible while a run goes on
             execute(entry, params, run_dir, Path(notebooks_dir or config.NOTEBOOKS_DIR),
                     progress, deadline)
-            write_json(run_dir / "run.json", record)
+            write_json(run_dir / runfiles.RUN, record)
             if entry["status"] == "failed":
                 break
     except stopping.RunInterrupted as exc:
@@ -300,7 +300,7 @@ def _run(params: RunParams, notebooks: tuple[str, ...], runs_dir: Path | None,
     record["status"] = "failed" if failed else "ok"
     record["finished"] = dt.datetime.now(dt.UTC).isoformat()
     record["budget"] = budget_record(seconds, time.time() - started, run_dir)
-    write_json(run_dir / "run.json", record)
+    write_json(run_dir / runfiles.RUN, record)
     reports.write_index(run_dir, record)
     if failed:
         err = failed[0]["error"]

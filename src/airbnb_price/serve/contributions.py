@@ -1,10 +1,10 @@
 """Per-prediction contributions in the model's currency, shared by notebook 04 and the endpoint.
 
 Tree SHAP values live in the model's target space (here a Yeo-Johnson transform of price),
-where they add up to the transformed prediction, not to euros. `euro_contributions` walks the
-features from the largest |contribution| down, inverse-transforming the running total at each
-step: every feature gets the euro change it causes along that path, and the euro values add up
-exactly to (prediction - base price). The order is a convention, stated in the reports.
+where they add up to the transformed prediction, not to prices. `price_contributions` walks
+the features from the largest |contribution| down, inverse-transforming the running total at
+each step: every feature gets the price change it causes along that path (in the city's
+currency), and those add up exactly to (prediction - base price). The order is a convention, stated in the reports.
 """
 
 from __future__ import annotations
@@ -38,17 +38,17 @@ def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.n
                          "`airbnb-price model compile` gives it compiled trees that explain")
 
 
-def euro_contributions(model: LeanModel, contributions: np.ndarray,
-                       base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Convert target-space contributions to euros (see module docstring); returns
-    (euro contributions with the same shape, base price in euros per row)."""
+def price_contributions(model: LeanModel, contributions: np.ndarray,
+                        base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert target-space contributions to the city's currency (see module docstring);
+    returns (price contributions with the same shape, base price per row)."""
     order = np.argsort(-np.abs(contributions), axis=1)
     ordered = np.take_along_axis(contributions, order, axis=1)
     path = np.concatenate([base[:, None], base[:, None] + np.cumsum(ordered, axis=1)], axis=1)
-    euros_path = model.to_prices(path.ravel()).reshape(path.shape)
-    euros = np.empty_like(contributions)
-    np.put_along_axis(euros, order, np.diff(euros_path, axis=1), axis=1)
-    return euros, euros_path[:, 0]
+    prices_path = model.to_prices(path.ravel()).reshape(path.shape)
+    moves = np.empty_like(contributions)
+    np.put_along_axis(moves, order, np.diff(prices_path, axis=1), axis=1)
+    return moves, prices_path[:, 0]
 
 
 def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
@@ -56,14 +56,14 @@ def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
     currency."""
     X = model.transform(table)
     raw, base = raw_contributions(model, X)
-    euros, base_eur = euro_contributions(model, raw, base)
-    prices = base_eur + euros.sum(axis=1)  # contributions add up to the price: no second predict
+    moves, base = price_contributions(model, raw, base)
+    prices = base + moves.sum(axis=1)  # contributions add up to the price: no second predict
     names = model.feature_names
     result = []
     for i in range(len(X)):
-        idx = np.argsort(-np.abs(euros[i]))[:top]
+        idx = np.argsort(-np.abs(moves[i]))[:top]
         result.append({"price": round(float(prices[i]), 2),
-                       "base": round(float(base_eur[i]), 2),
-                       "contributions": [{"feature": names[j], "value": round(float(euros[i, j]), 2)}
+                       "base": round(float(base[i]), 2),
+                       "contributions": [{"feature": names[j], "value": round(float(moves[i, j]), 2)}
                                          for j in idx]})
     return result

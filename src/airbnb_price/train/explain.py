@@ -1,4 +1,4 @@
-"""Explanation figures (notebook 04): SHAP values of the lean artifact in euros, as a
+"""Explanation figures (notebook 04): SHAP values of the served artifact in the city's currency, as a
 shap.Explanation for shap's plots, and the listings the waterfalls show. The contributions
 themselves are the endpoint's (`airbnb_price.serve.contributions`), so the report and the API
 explain a price the same way."""
@@ -10,19 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.core import labels
+from airbnb_price.core import labels, runfiles
 from airbnb_price.core.files import write_json
 from airbnb_price.serve.artifact import LeanModel
-from airbnb_price.serve.contributions import euro_contributions, raw_contributions
+from airbnb_price.serve.contributions import price_contributions, raw_contributions
 
 
-def euro_explanation(model: LeanModel, table: Any) -> Any:
+def price_explanation(model: LeanModel, table: Any) -> Any:
     """A shap.Explanation whose values are contributions in the model's currency, its
     features named as a reader says them (core/labels.py), for shap's plots."""
     import shap
 
     X = model.transform(table)
-    euros, base_eur = euro_contributions(model, *raw_contributions(model, X))
+    euros, base_eur = price_contributions(model, *raw_contributions(model, X))
     return shap.Explanation(values=euros, base_values=base_eur, data=X,
                             feature_names=[labels.label(f) for f in model.feature_names])
 
@@ -35,7 +35,6 @@ def example_rows(prices: np.ndarray) -> dict[str, int]:
 
 
 #: What the run's index page lists as the price drivers.
-DRIVERS = "drivers.json"
 
 
 def write_drivers(run_dir: Path, explanation: Any, top: int = 5) -> list[dict]:
@@ -45,5 +44,5 @@ def write_drivers(run_dir: Path, explanation: Any, top: int = 5) -> list[dict]:
     order = np.argsort(-strength)[:top]
     found = [{"label": explanation.feature_names[i], "mean_abs": round(float(strength[i]), 2)}
              for i in order]
-    write_json(Path(run_dir) / DRIVERS, {"drivers": found, "listings": len(explanation.values)})
+    write_json(Path(run_dir) / runfiles.DRIVERS, {"drivers": found, "listings": len(explanation.values)})
     return found

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from airbnb_price.core import runfiles
 from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.core.features import SUMMARY, categorical_columns
 from airbnb_price.train.budget import Budget
@@ -37,7 +38,7 @@ ARTICLE = {
 #: benchmarks/model_quality.py (5-fold MAE, 2021-07-04): keeping every neighbourhood beats
 #: grouping those under 1% (41.26 vs 41.33). A quantile target transform scores 41.18 but its
 #: inverse is flat between tied prices (many listings cost exactly 100 or 150), which makes
-#: prices snap to round values and euro contributions lumpy; Yeo-Johnson stays smooth.
+#: prices snap to round values and price contributions lumpy; Yeo-Johnson stays smooth.
 #: One-hot encode up to 100 levels (PyCaret's default 25 would target-encode the detailed set's
 #: ~60 property types, a step the serving compiler does not have and trees do not need).
 LEAN = {"transform_target": True, "max_encoding_ohe": 100}
@@ -114,7 +115,7 @@ def clean_names(options: dict) -> dict:
 
 
 def holdout_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
-    """MAE, RMSE, R^2 and MAPE in euros, rounded to cents/4 decimals for stable reports."""
+    """MAE, RMSE, R^2 and MAPE in the city's currency, rounded to cents/4 decimals for stable reports."""
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     err = y_pred - y_true
     return {
@@ -198,7 +199,7 @@ def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -
 
 
 def cv_mae(exp: Any, model_id: str = "lightgbm") -> float:
-    """Mean cross-validated MAE (euros) of one model in an experiment."""
+    """Mean cross-validated MAE (the city's currency) of one model in an experiment."""
     exp.create_model(model_id, verbose=False)
     return round(float(exp.pull().loc["Mean", "MAE"]), 2)
 
@@ -270,7 +271,7 @@ def pycaret_plots(exp: Any, model: Any, output_dir: Any) -> list[Any]:
     """
     import matplotlib.pyplot as plt
 
-    figures = Path(output_dir) / "figures"
+    figures = Path(output_dir) / runfiles.FIGURES
     figures.mkdir(parents=True, exist_ok=True)
     paths = []
     for plot, stem in PYCARET_PLOTS.items():

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from airbnb_price.core import config, registry
+from airbnb_price.core import config, registry, runfiles
 from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.core.files import write_json
 from airbnb_price.core.spec import ModelSpec
@@ -267,7 +267,7 @@ def save_model(model_dir: Path, pipeline: Any, compiled: Any, metadata: dict,
         geo.parse(raw, str(neighbourhoods))
         (model_dir / geo.FILE).write_bytes(raw)
         metadata = metadata | {"geometry": geo.FILE}
-    write_json(model_dir / "metadata.json", metadata)
+    write_json(model_dir / registry.METADATA, metadata)
     return {p.name: round(p.stat().st_size / 1e6, 3) for p in sorted(model_dir.iterdir())}
 
 
@@ -283,7 +283,6 @@ class Saved:
 
 #: The hold-out listings the price range was measured on, with their range and side, for
 #: notebook 04's map.
-RANGE_CHECK = "range_check.parquet"
 
 
 def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, packages: dict,
@@ -301,7 +300,7 @@ def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, pac
     compiled.calibration = intervals.calibrate(compiled, rows.train, rows.holdout,
                                                trained.predicted)
     measured = intervals.checked(compiled, compiled.calibration, rows.holdout, trained.predicted)
-    measured.to_parquet(Path(run_dir) / RANGE_CHECK)
+    measured.to_parquet(Path(run_dir) / runfiles.RANGE_CHECK)
     price_range = intervals.measure(measured, rows.train) | {
         "outside": intervals.furthest(measured, rows.holdout, compiled, ids)}
     model = spec.get(record["city"]["name"], record["feature_set"])
@@ -309,6 +308,6 @@ def save(trained: Trained, table: pd.DataFrame, run_dir: Path, record: dict, pac
                               model)
     sizes = save_model(Path(run_dir) / "model", trained.final, compiled, metadata,
                        neighbourhoods or record.get("neighbourhoods"))
-    write_json(Path(run_dir) / "metrics.json",
+    write_json(Path(run_dir) / runfiles.METRICS,
                trained.metrics(record["city"]["currency"]) | {"range": price_range})
     return Saved(compiled, worst, sizes)
