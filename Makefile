@@ -67,7 +67,7 @@ $(BROWSER):
 
 test: setup serving-env lint $(BROWSER)  ## unit + end-to-end tests, then nbval on the committed notebooks
 	rm -rf $(TEST_RUNS)
-	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash tests
+	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash --durations=30 tests
 	AIRBNB_RUNS_DIR=$(TEST_RUNS) $(BIN)/python -m pytest -p no:dash --nbval-lax notebooks
 
 unit: setup  ## the fast lane: tests not marked slow (no notebooks, servers or containers)
