@@ -15,7 +15,7 @@ from pathlib import Path
 from common import rss_mb, write
 
 from airbnb_price.core import config, registry, spec
-from airbnb_price.local import runfolder
+from airbnb_price.runs import runfolder
 from airbnb_price.serve import cache
 
 #: The function's memory and what it uses before any model (measured cold-start peak,

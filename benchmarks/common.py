@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from airbnb_price.core import config, spec
-from airbnb_price.local import runfolder
+from airbnb_price.runs import runfolder
 
 RESULTS = Path(__file__).parent / "results"
 SERVING_PYTHON = config.PROJECT_ROOT / ".venv-serving" / "bin" / "python"
@@ -65,7 +65,7 @@ def served_model() -> Iterator[str]:
     """S3 on moto's server with the newest run's model of each feature set published (as
     `make serve` does); yields the store URL."""
     from airbnb_price.core import registry
-    from airbnb_price.local import moto
+    from airbnb_price.ops import moto
 
     with moto.moto_s3():
         for model_dir in runfolder.newest_model_dirs(config.RUNS_DIR).values():

@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airbnb_price.core import config, registry
-from airbnb_price.local import httpapi, runfolder
+from airbnb_price.ops import httpapi
+from airbnb_price.runs import runfolder
 
 sys.path.insert(0, str(config.PROJECT_ROOT / "tests"))  # the strategies live with the tests
 import strategies

@@ -30,7 +30,8 @@ import numpy as np
 from common import SERVING_PYTHON, newest_model_dir, percentiles_ms, served_model, write
 
 from airbnb_price.core import config, registry, spec
-from airbnb_price.local import httpapi, runfolder
+from airbnb_price.ops import httpapi
+from airbnb_price.runs import runfolder
 from airbnb_price.serve import artifact, engine
 from airbnb_price.train import compiler
 
@@ -38,7 +39,7 @@ COLD_PROBE = """
 import time; started = time.perf_counter()
 import json, sys
 from pathlib import Path
-from airbnb_price.local import httpapi
+from airbnb_price.ops import httpapi
 handler = httpapi.load_handler(task_root=Path(sys.argv[2]), environment={})
 event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, sys.argv[1].encode())
 response = handler(event, httpapi.LambdaContext())

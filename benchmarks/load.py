@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from common import percentiles_ms, served_model, write
 
 from airbnb_price.core import spec
-from airbnb_price.local import httpapi
+from airbnb_price.ops import httpapi
 
 
 def client(base_url: str, count: int, body: bytes) -> tuple[list[float], int]:

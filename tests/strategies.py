@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 from airbnb_price.core import features, spec
 from airbnb_price.core.spec import ModelSpec
-from airbnb_price.local import httpapi
+from airbnb_price.ops import httpapi
 from airbnb_price.serve import contract
 
 ALLOWED = {200, 400, 404, 405, 413, 422, 503}

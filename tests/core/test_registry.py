@@ -11,7 +11,8 @@ import pytest
 from moto import mock_aws
 
 from airbnb_price.core import registry, spec
-from airbnb_price.local import cli, moto
+from airbnb_price.local import cli
+from airbnb_price.ops import moto
 
 BUCKET = "airbnb-price-test-models"
 NAME = spec.get().name  # amsterdam-price

@@ -14,7 +14,8 @@ from airbnb_price.core import cities, config, features
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import cleaning, listings, sources, tables
 from airbnb_price.data.errors import DataSourceError, SchemaError
-from airbnb_price.local import cli, examples
+from airbnb_price.local import cli
+from airbnb_price.runs import examples
 from airbnb_price.serve import contract
 
 

@@ -3,6 +3,8 @@ contracts hold on the package, and break when serving code imports a training li
 
 from __future__ import annotations
 
+import ast
+import json
 import shutil
 import subprocess
 import sys
@@ -52,3 +54,24 @@ def test_core_importing_the_training_layer_breaks_the_build(tmp_path):
     done = lint_imports(project / "src", project)
     assert done.returncode != 0 and "BROKEN" in done.stdout
     assert "airbnb_price.core.spec -> airbnb_price.train.modeling" in done.stdout
+
+
+def notebook_imports(path: Path) -> set[str]:
+    """The airbnb_price modules a notebook's code cells import."""
+    cells = json.loads(path.read_text())["cells"]
+    tree = ast.parse("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("airbnb_price"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("airbnb_price")}
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((config.PROJECT_ROOT / "notebooks").glob("0*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_notebooks_never_import_the_layer_that_runs_them(path: Path) -> None:
+    imported = notebook_imports(path)
+    assert imported, path.name
+    assert not {m for m in imported if m.startswith("airbnb_price.local")}, path.name

@@ -13,7 +13,9 @@ import pytest
 from airbnb_price.core import config, features, registry
 from airbnb_price.data import listings
 from airbnb_price.data.errors import DataSourceError
-from airbnb_price.local import batch, cli, examples, fleet, httpapi
+from airbnb_price.local import batch, cli, fleet
+from airbnb_price.ops import httpapi
+from airbnb_price.runs import examples
 
 http = httpapi.request
 

@@ -13,7 +13,8 @@ from examples import OTHER_CITIES
 
 from airbnb_price.core import cities, config, features, registry, spec
 from airbnb_price.data import cleaning, listings
-from airbnb_price.local import examples, httpapi, moto
+from airbnb_price.ops import httpapi, moto
+from airbnb_price.runs import examples
 from airbnb_price.train import compiler
 
 http = httpapi.request

@@ -12,7 +12,7 @@ import pytest
 from examples import EXAMPLE
 
 from airbnb_price.core import config, registry
-from airbnb_price.local import httpapi, moto
+from airbnb_price.ops import httpapi, moto
 
 IMAGE = "localhost/airbnb-price-predict:test"
 PODMAN = ["podman", "--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from airbnb_price.core import config
-from airbnb_price.local import lab, runfolder
+from airbnb_price.local import lab
+from airbnb_price.runs import runfolder
 
 BIN = Path(sys.executable).parent
 TOKEN = "lab-test"

@@ -19,7 +19,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from airbnb_price.core import config
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import sources
-from airbnb_price.local import cli, reports, runfolder, runner
+from airbnb_price.local import cli, reports, runner
+from airbnb_price.runs import runfolder
 from airbnb_price.train import budget, modeling
 
 

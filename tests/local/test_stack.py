@@ -9,7 +9,7 @@ import re
 import pytest
 
 from airbnb_price.core import config, spec
-from airbnb_price.local import deploy
+from airbnb_price.ops import deploy
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +210,7 @@ def test_the_zip_prices_a_listing_with_nothing_but_its_own_files(zip_package, tm
     from examples import EXAMPLE
 
     from airbnb_price.core import registry
-    from airbnb_price.local import httpapi, moto
+    from airbnb_price.ops import httpapi, moto
 
     task = tmp_path / "task"
     zipfile.ZipFile(zip_package.path).extractall(task)

@@ -12,7 +12,8 @@ import pytest
 from airbnb_price.core import config, features, registry
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
-from airbnb_price.local import cli, httpapi
+from airbnb_price.local import cli
+from airbnb_price.ops import httpapi
 
 AUSTIN = config.PROJECT_ROOT.parent / "shared" / "data" / "austin" / "2023-09-10" / "listings.csv"
 

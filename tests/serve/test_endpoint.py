@@ -11,7 +11,7 @@ import pytest
 from examples import CENTRE, EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING, RULES
 
 from airbnb_price.core import config, features, registry, spec
-from airbnb_price.local import httpapi, moto
+from airbnb_price.ops import httpapi, moto
 from airbnb_price.serve import engine, request
 from airbnb_price.train import compiler
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from airbnb_price.core import config, features, geo, registry, spec
 from airbnb_price.data import cleaning, listings
-from airbnb_price.local import examples
+from airbnb_price.runs import examples
 from airbnb_price.serve import engine, trees
 
 DATA = config.PROJECT_ROOT.parent / "shared" / "data"

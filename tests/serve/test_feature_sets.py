@@ -11,7 +11,8 @@ import pytest
 from examples import CENTRE, EXAMPLE, EXAMPLE_DETAILED, EXAMPLE_EXISTING
 
 from airbnb_price.core import cities, config, features, registry, spec
-from airbnb_price.local import deploy, examples, httpapi, moto
+from airbnb_price.ops import deploy, httpapi, moto
+from airbnb_price.runs import examples
 from airbnb_price.train import compiler
 
 http = httpapi.request

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airbnb_price.core import config, registry, spec
-from airbnb_price.local import httpapi, moto
+from airbnb_price.ops import httpapi, moto
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from airbnb_price.core import registry, spec
-from airbnb_price.local import httpapi
+from airbnb_price.ops import httpapi
 from airbnb_price.serve import artifact
 
 LEGACY = Path(__file__).parents[1] / "fixtures" / "legacy-store"

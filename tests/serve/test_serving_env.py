@@ -12,7 +12,7 @@ import pytest
 from examples import EXAMPLE
 
 from airbnb_price.core import config, registry, spec
-from airbnb_price.local import httpapi, moto
+from airbnb_price.ops import httpapi, moto
 from airbnb_price.serve import artifact, engine
 
 SERVING_PYTHON = config.PROJECT_ROOT / ".venv-serving" / "bin" / "python"

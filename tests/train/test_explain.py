@@ -1,6 +1,6 @@
 """Notebook 04's explained sample is sized by the time tree SHAP takes on the run's model."""
 
-from airbnb_price.local import runfolder
+from airbnb_price.runs import runfolder
 from airbnb_price.serve import artifact
 from airbnb_price.train import explain
 

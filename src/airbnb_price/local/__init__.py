@@ -1,3 +1,3 @@
-"""Local and operations tooling, the top layer: the notebook runner and its reports, the
-run folders notebooks read and write, moto's S3, the HTTP stand-in for API Gateway, deploys
-and the command line. Imports every other layer; nothing imports it."""
+"""The top layer, what drives everything else: the notebook runner and its reports, the
+command line, JupyterLab, the fleet and batch jobs on Dask. Imports every other layer; nothing
+imports it, notebooks included (they call train, analysis, runs and ops)."""

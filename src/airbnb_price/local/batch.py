@@ -32,7 +32,7 @@ import pandas as pd
 from airbnb_price.core import cities, config, registry, spec
 from airbnb_price.data import listings
 from airbnb_price.data.errors import DataSourceError, SchemaError
-from airbnb_price.local import examples
+from airbnb_price.runs import examples
 from airbnb_price.serve import cache
 
 #: The output's columns: the input's id (text: ids pass 2^53), the city, the price, its

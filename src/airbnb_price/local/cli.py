@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from airbnb_price.core import cities, config, spec
+from airbnb_price.core import config, params, spec
 from airbnb_price.core.params import RunParams
 
 
@@ -62,7 +62,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _package_zip(args: argparse.Namespace) -> int:
-    from airbnb_price.local import deploy
+    from airbnb_price.ops import deploy
 
     built = deploy.build_zip(Path(args.out))
     print(f"{built.path} ({built.zipped_mb} MB zipped, {built.unzipped_mb} MB unzipped; "
@@ -119,7 +119,8 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     from airbnb_price.core import registry
-    from airbnb_price.local import httpapi, moto, runfolder
+    from airbnb_price.ops import httpapi, moto
+    from airbnb_price.runs import runfolder
 
     with contextlib.ExitStack() as stack:
         store_url = args.store
@@ -155,7 +156,8 @@ def _lab(args: argparse.Namespace) -> int:
 
 def _deploy(args: argparse.Namespace) -> int:
     """Publish the run's model, `sls deploy`, call the URL; or the same steps locally."""
-    from airbnb_price.local import deploy, runfolder
+    from airbnb_price.ops import deploy
+    from airbnb_price.runs import runfolder
 
     model_dir = (runfolder.model_dir(Path(args.run)) if args.run
                  else runfolder.newest_model_dir(config.RUNS_DIR))
@@ -179,48 +181,15 @@ SCHEDULER_HELP = (f"an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (defaul
                   f"${config.SCHEDULER_ENV}, else an embedded LocalCluster of one worker per core)")
 
 
-TIME_BUDGET_HELP = (f"the run's wall-clock limit, e.g. 15m, 900s, 1.5h (default: "
-                    f"{config.TIME_BUDGET} for a full run, none for --smoke; none: no limit); "
-                    "training sizes its steps to it and says what it cut")
-
-
 def _run_params(args: argparse.Namespace) -> RunParams:
-    """The run parameters of `run` and `train`, from their shared arguments."""
-    return RunParams(listings=args.listings, city=args.city, snapshot=args.snapshot,
-                     feature_set=args.feature_set, data_folder=args.data_folder,
-                     currency=args.currency, smoke=args.smoke, min_price=args.min_price,
-                     max_price=args.max_price, time_budget=args.time_budget,
-                     compare_listings=getattr(args, "compare_listings", None),
-                     compare_snapshot=getattr(args, "compare_snapshot", None))
+    """The run parameters of `run` and `train`, from the arguments params.add_arguments made."""
+    return RunParams.of(vars(args))
 
 
-def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments that choose a run's data and sizes (`run` and `train`)."""
-    parser.add_argument("--listings", help=f"listings CSV path or URL (default: ${config.LISTINGS_ENV},"
-                     " then the cache, then a download from Inside Airbnb)")
-    parser.add_argument("--city", default=None,
-                     help=f"Inside Airbnb city slug, e.g. victoria (default {config.DEFAULT_CITY});"
-                     f" one of the {len(cities.CATALOGUE)} in core/cities.json, or any city whose "
-                     "listings file you give")
-    parser.add_argument("--currency", default=None, help="ISO 4217 code of a city outside the "
-                     "catalogue (default: the catalogue's; else recorded as unknown)")
-    parser.add_argument("--data-folder", default=None, help="a folder laid out <city>/<snapshot>/"
-                     f"<file> like Inside Airbnb's site (default: ${config.DATA_FOLDER_ENV})")
-    parser.add_argument("--snapshot", default=None, help="Inside Airbnb date (default: the data "
-                     "folder's newest, else the catalogue's default, e.g. amsterdam 2021-07-04)")
-    parser.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES,
-                     help="summary: any listings file; detailed: the detailed file's host facts, "
-                          "amenities and description (default source: "
-                          f"${config.DETAILED_LISTINGS_ENV}); existing: detailed plus the "
-                          "review history, for re-pricing a live listing (default: summary)")
-    parser.add_argument("--smoke", action="store_true", help="small, fast parameter set")
-    parser.add_argument("--min-price", type=float, default=None, help="lowest price kept, in the "
-                     "city's currency (default: the catalogue's window, else the 1st "
-                     "percentile of the file's prices)")
-    parser.add_argument("--max-price", type=float, default=None, help="prices from here up are "
-                     "dropped (default: the catalogue's window, else the 99th percentile)")
+def _data_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """The arguments that choose a run's data and sizes, and where its folder goes."""
+    params.add_arguments(parser, command)
     parser.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
-    parser.add_argument("--time-budget", default=None, help=TIME_BUDGET_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,17 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute the numbered notebooks into a new runs/<id>/")
-    _data_arguments(run)
+    _data_arguments(run, "run")
     run.add_argument("--notebooks", nargs="+", help="subset of notebooks, in order")
-    run.add_argument("--compare-listings", help="a second snapshot's listings (path or URL): adds "
-                     f"the drift notebook (default source: ${config.COMPARE_LISTINGS_ENV})")
-    run.add_argument("--compare-snapshot", help="the second snapshot's Inside Airbnb date "
-                     f"(default {config.COMPARE_SNAPSHOT}); adds the drift notebook")
     run.set_defaults(func=_run)
 
     train = sub.add_parser("train", help="train and compile a model into a new runs/<id>/ "
                            "without notebooks or a kernel (what notebooks 02-03 do)")
-    _data_arguments(train)
+    _data_arguments(train, "train")
     train.add_argument("--preset", default="lean", choices=("lean", "article"),
                        help="PyCaret preprocessing (default: lean)")
     train.set_defaults(func=_train)
@@ -250,17 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--cities", type=Path, help="a file with one `city [snapshot] "
                        "[listings]` per line")
     fleet.add_argument("--scheduler", default=None, help=SCHEDULER_HELP)
-    fleet.add_argument("--feature-set", default=None, choices=spec.FEATURE_SET_NAMES)
-    fleet.add_argument("--smoke", action="store_true", help="small, fast parameter set")
-    fleet.add_argument("--data-folder", default=None, help="<city>/<snapshot>/<file> folder "
-                       f"(default: ${config.DATA_FOLDER_ENV}); files are sent to the workers")
     fleet.add_argument("--notebooks", nargs="+", help="per city (default: 01-04; deploy is "
                        "one step for the fleet: model publish --fleet)")
     fleet.add_argument("--retries", type=int, default=config.FLEET_RETRIES,
                        help="retries of a task that raised (a lost worker's task is always "
                             "rescheduled)")
-    fleet.add_argument("--runs-dir", type=Path, default=None, help="default: runs/")
-    fleet.add_argument("--time-budget", default=None, help="each city's " + TIME_BUDGET_HELP[4:])
+    _data_arguments(fleet, "fleet")
     fleet.set_defaults(func=_fleet)
 
     price = sub.add_parser("predict", help="price every row of listings files with the published "
@@ -342,10 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airbnb_price.core.registry import RegistryError
     from airbnb_price.core.spec import SpecError
     from airbnb_price.data.errors import DataError
-    from airbnb_price.local.deploy import DeployError
     from airbnb_price.local.fleet import FleetError
     from airbnb_price.local.runner import RunFailed
     from airbnb_price.local.stopping import RunInterrupted
+    from airbnb_price.ops.deploy import DeployError
     from airbnb_price.train.budget import TooSmall
 
     args = build_parser().parse_args(argv)

@@ -37,7 +37,8 @@ from airbnb_price.core.params import RunParams
 from airbnb_price.data.errors import DataError
 from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import maps_beside
-from airbnb_price.local import cluster, reports, runfolder, runner
+from airbnb_price.local import cluster, reports, runner
+from airbnb_price.runs import runfolder
 from airbnb_price.train.budget import TooSmall
 
 #: A fleet retrains and compares; deploying is one step for the whole fleet afterwards

@@ -17,7 +17,9 @@ from airbnb_price.core import runfiles
 from airbnb_price.core.files import write_json
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
-from airbnb_price.local import runfolder, runner, stopping
+from airbnb_price.local import runner, stopping
+from airbnb_price.runs import runfolder
+from airbnb_price.runs.provenance import package_versions
 from airbnb_price.train import budget, training
 
 
@@ -33,7 +35,7 @@ def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
         record = {"run_id": run_dir.name, "mode": "train", "status": "running",
                   "started": dt.datetime.now(dt.UTC).isoformat(),
                   "parameters": params.as_dict(), "model": params.spec.name, **data.record(),
-                  "packages": runner.package_versions()}
+                  "packages": package_versions()}
         write_json(run_dir / runfiles.RUN, record)
         try:
             runfolder.write_prepared(run_dir, tables.prepare_run(data))
@@ -43,7 +45,7 @@ def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
             trained = training.fit(rows, budget.sizes(params.smoke, len(table)), preset,
                                    budget.Budget.of(params.time_budget, started),
                                    log_dir=run_dir, say=progress)
-            saved = training.save(trained, table, run_dir, prepared, runner.package_versions(),
+            saved = training.save(trained, table, run_dir, prepared, package_versions(),
                                   ids=runfolder.listing_ids(run_dir))
         except stopping.RunInterrupted as exc:
             record |= {"status": "interrupted", "stopped_by": exc.signal_name}

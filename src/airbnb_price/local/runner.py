@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -32,7 +30,9 @@ from airbnb_price.data.errors import SchemaError
 from airbnb_price.data.listings import load_listings
 from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import RunData
-from airbnb_price.local import reports, runfolder, stopping
+from airbnb_price.local import reports, stopping
+from airbnb_price.runs import runfolder
+from airbnb_price.runs.provenance import package_versions
 from airbnb_price.train import budget
 from airbnb_price.train.progress import PREFIX
 
@@ -41,12 +41,6 @@ NOTEBOOKS = ("01_eda.ipynb", "02_features.ipynb", "03_automl.ipynb", "04_explain
              "05_deploy.ipynb")
 #: Added to a run when a second snapshot is given (RunParams.compare_*).
 DRIFT_NOTEBOOK = "06_drift.ipynb"
-
-#: Packages whose versions every run and every published model records.
-TRACKED_PACKAGES = (
-    "airbnb-price", "pycaret", "pandas", "numpy", "scikit-learn", "scipy", "lightgbm", "shap",
-    "ydata-profiling", "papermill", "joblib",
-)
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -122,16 +116,6 @@ def notebook_parameters(params: RunParams, declared: set[str], run_dir: Path,
     if deadline is not None:
         values["time_budget"] = max(1, round(deadline - time.time()))
     return {k: v for k, v in values.items() if k in declared}
-
-
-def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str | None]:
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def check_data(params: RunParams) -> RunData:

@@ -19,7 +19,6 @@ from airbnb_price.core.files import write_json
 from airbnb_price.serve.artifact import LeanModel
 from airbnb_price.serve.contributions import price_contributions, raw_contributions
 
-
 #: Seconds notebook 04 gives SHAP values. Exact tree SHAP costs leaves x depth^2 per tree and
 #: row: 3,000 listings took 17 s on Amsterdam's LightGBM but 1,442 s on Valencia's full-depth
 #: random forest (benchmarks/results/pipeline.json), so the explained sample is sized by time.

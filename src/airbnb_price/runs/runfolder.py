@@ -107,7 +107,7 @@ def write_prepared(run_dir: Path, prepared: Prepared) -> None:
     """Notebook 02's outputs from its prepared data: the feature table, its record and a
     typical listing of the city as the run's example request (`airbnb-price train` writes
     the same)."""
-    from airbnb_price.local import examples
+    from airbnb_price.runs import examples
 
     run, model = prepared.run, prepared.run.params.spec
     request = examples.typical_request(prepared.cleaned, model.feature_set, run.city.name)

@@ -272,7 +272,7 @@ def deploy(stage: str, bucket: str, model: ModelSpec, region: str = config.AWS_R
 def call(base_url: str, listing: dict, explain: bool = True,
          timeout: float = 30) -> tuple[int, dict]:
     """POST one listing to `<base_url>/predict`; (status, JSON body), errors included."""
-    from airbnb_price.local import httpapi
+    from airbnb_price.ops import httpapi
 
     url = f"{base_url.rstrip('/')}/predict" + ("?explain=true" if explain else "")
     return httpapi.request(url, listing, timeout=timeout)
@@ -285,7 +285,7 @@ def _spec(model_dir: Path) -> ModelSpec:
 def example_for(model_dir: Path) -> dict:
     """The request a deploy sends: the model's run's own example (notebook 02's typical
     listing of the city), else (a run made before runs had one) its spec's example body."""
-    from airbnb_price.local import runfolder
+    from airbnb_price.runs import runfolder
 
     run = Path(model_dir).parent
     if (run / runfiles.EXAMPLE).is_file():
@@ -301,7 +301,7 @@ def publish_model(model_dir: Path, bucket: str, prefix: str = config.MODEL_PREFI
 def dry_run(model_dir: Path, work_dir: Path, bucket: str = config.LOCAL_BUCKET) -> dict:
     """The deploy's steps without AWS: lint the Dockerfile, package and lint the stack,
     publish to S3 on moto, serve the handler locally and call it with the run's example."""
-    from airbnb_price.local import httpapi, moto
+    from airbnb_price.ops import httpapi, moto
 
     lint_dockerfile()
     template = package_offline(Path(work_dir) / "serverless")

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from airbnb_price.core import config
-from airbnb_price.local import moto
+from airbnb_price.ops import moto
 
 Handler = Callable[[dict, object], dict]
 
