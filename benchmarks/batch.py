@@ -50,13 +50,13 @@ def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     """The benchmark's model: the lean preset + LightGBM(n_estimators=trees), compiled and
     saved as a run saves it; returns the pipeline and the training table."""
     from airbnb_price.core import cities
-    from airbnb_price.train import compiler, modeling, training
+    from airbnb_price.train import compiler, experiment, training
 
     loaded = listings.load_listings(path)
     rows, _ = cleaning.clean(loaded.frame, cleaning.default_rules(
         *cities.lookup("amsterdam").price_window))
     table = feature_table(rows, centre=cities.lookup("amsterdam").centre)
-    exp = modeling.setup_experiment(table, "lean", folds=2)
+    exp = experiment.setup_experiment(table, "lean", folds=2)
     pipeline = exp.finalize_model(exp.create_model("lightgbm", n_estimators=trees,
                                                    n_jobs=1, verbose=False))
     X = table.drop(columns=config.TARGET)

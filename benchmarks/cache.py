@@ -14,7 +14,7 @@ from pathlib import Path
 
 from common import rss_mb, write
 
-from airbnb_price.core import config, registry, spec
+from airbnb_price.core import config, registry, settings, spec
 from airbnb_price.runs import runfolder
 from airbnb_price.serve import cache
 
@@ -25,7 +25,7 @@ FUNCTION_MB, BASELINE_MB = 512, 200
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs-dir", type=Path, default=config.RUNS_DIR)
+    parser.add_argument("--runs-dir", type=Path, default=settings.local().runs_dir)
     args = parser.parse_args()
     held, sizes = [], {}
     with tempfile.TemporaryDirectory() as store:

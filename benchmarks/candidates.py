@@ -19,7 +19,7 @@ from common import write
 from airbnb_price.core import config
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
-from airbnb_price.train import modeling, training
+from airbnb_price.train import experiment, training
 
 LONDON = Path(__file__).resolve().parents[2] / "shared/data/london/2021-10-13/listings.csv"
 
@@ -29,7 +29,7 @@ def main() -> None:
     city = sys.argv[2] if len(sys.argv) > 2 else "london"
     table = tables.prepare(RunParams(listings=path, city=city)).table
     rows = training.plan(table)
-    exp = modeling.setup_experiment(rows.sample, "lean", 5, test_data=rows.holdout)
+    exp = experiment.setup_experiment(rows.sample, "lean", 5, test_data=rows.holdout)
     include = config.sizes(False)["include"]
     started = time.perf_counter()
     exp.compare_models(include=include, sort="MAE", n_select=len(include), verbose=False)

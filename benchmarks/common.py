@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from airbnb_price.core import config, spec
+from airbnb_price.core import config, settings, spec
 from airbnb_price.runs import runfolder
 
 RESULTS = Path(__file__).parent / "results"
@@ -54,9 +54,9 @@ def percentiles_ms(seconds: list[float]) -> dict[str, float]:
 def newest_model_dir() -> Path:
     """The summary model of the newest run that has one (make run / make smoke), else a
     clear error."""
-    models = runfolder.newest_model_dirs(config.RUNS_DIR)
+    models = runfolder.newest_model_dirs()
     if spec.get().name not in models:
-        raise FileNotFoundError(f"no summary model under {config.RUNS_DIR}: run `make smoke`")
+        raise FileNotFoundError(f"no summary model under {settings.local().runs_dir}: run `make smoke`")
     return models[spec.get().name]
 
 
@@ -68,6 +68,6 @@ def served_model() -> Iterator[str]:
     from airbnb_price.ops import moto
 
     with moto.moto_s3():
-        for model_dir in runfolder.newest_model_dirs(config.RUNS_DIR).values():
+        for model_dir in runfolder.newest_model_dirs().values():
             registry.publish(registry.open_store(STORE), model_dir)
         yield STORE

@@ -36,7 +36,7 @@ from sklearn.model_selection import KFold
 
 from airbnb_price.core import cities, config, features
 from airbnb_price.data import cleaning, listings, sources
-from airbnb_price.train import modeling
+from airbnb_price.train import baselines
 
 PARAMS = {"n_estimators": 600, "learning_rate": 0.03, "num_leaves": 31, "min_child_samples": 20,
           "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7}
@@ -99,7 +99,7 @@ def cross_validate(X: pd.DataFrame, price: np.ndarray, texts: np.ndarray | None,
         if blend:
             euros = LGBMRegressor(random_state=config.SEED, n_jobs=2, verbose=-1, **PARAMS)
             predicted = (predicted + euros.fit(X_train, price[train]).predict(X_test)) / 2
-        scores.append(modeling.holdout_metrics(price[test], predicted))
+        scores.append(baselines.holdout_metrics(price[test], predicted))
     return {k: round(float(np.mean([s[k] for s in scores])), 4) for k in ("mae", "r2")}
 
 
@@ -115,7 +115,7 @@ def main() -> None:
     # the review columns stay, so the review variants can use them
     frame, _ = cleaning.clean(loaded.frame, cleaning.default_rules(
         *cities.lookup("amsterdam").price_window, drop_reviews=False))
-    X, with_reviews = (modeling.native_categoricals(features.feature_table(
+    X, with_reviews = (baselines.native_categoricals(features.feature_table(
         frame, target=None, centre=cities.lookup("amsterdam").centre, feature_set=chosen)) for chosen in (features.DETAILED, features.EXISTING))
     texts = (frame["name"].fillna("") + " " + frame["description"].fillna("")).to_numpy()
     price = frame[config.TARGET].to_numpy(dtype=float)

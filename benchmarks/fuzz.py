@@ -40,7 +40,7 @@ def main() -> None:
         os.environ[config.MODEL_STORE_ENV] = store
         handler = httpapi.load_handler()
         inputs = {name: registry.run_metadata(model_dir)["inputs"]
-                  for name, model_dir in runfolder.newest_model_dirs(config.RUNS_DIR).items()}
+                  for name, model_dir in runfolder.newest_model_dirs().items()}
 
         @settings(max_examples=args.cases, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))

@@ -28,7 +28,7 @@ from airbnb_price.core import config, spec
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
 from airbnb_price.serve.ranges import DEFAULT_LEVEL
-from airbnb_price.train import compiler, intervals, modeling, training
+from airbnb_price.train import compiler, experiment, intervals, training
 
 ROOM_TYPE_MIN = 100
 
@@ -39,7 +39,7 @@ def out_of_fold(table: pd.DataFrame, folds: int) -> pd.DataFrame:
     for train, test in KFold(folds, shuffle=True, random_state=config.SEED).split(table):
         tr, te = table.iloc[train], table.iloc[test]
         rows = training.plan(tr)
-        exp = modeling.setup_experiment(rows.train, "lean", folds=2, test_data=rows.holdout)
+        exp = experiment.setup_experiment(rows.train, "lean", folds=2, test_data=rows.holdout)
         model = exp.create_model("lightgbm", verbose=False)
         on_train = exp.finalize_model(model)
         fitted = training.refit(on_train, rows.train)

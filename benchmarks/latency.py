@@ -114,7 +114,7 @@ def main() -> None:
     one = json.dumps(spec.get().example()).encode()
     batch = json.dumps([spec.get().example()] * 100).encode()
     python = SERVING_PYTHON if SERVING_PYTHON.exists() else Path(sys.executable)
-    has_detailed = spec.get(feature_set="detailed").name in runfolder.newest_model_dirs(config.RUNS_DIR)
+    has_detailed = spec.get(feature_set="detailed").name in runfolder.newest_model_dirs()
     with served_model() as store:
         os.environ[config.MODEL_STORE_ENV] = store
         with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines

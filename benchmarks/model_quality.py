@@ -27,7 +27,7 @@ from sklearn.model_selection import KFold
 from airbnb_price.core import config, features
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
-from airbnb_price.train import modeling, training
+from airbnb_price.train import baselines, experiment, training
 
 RESULTS = Path(__file__).parent / "results" / "model_quality.json"
 
@@ -42,18 +42,18 @@ def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dic
         tr, te = table.iloc[train], table.iloc[test]
         rows = training.plan(tr)
         sample_rows.append(rows.curve.rows)
-        exp = modeling.setup_experiment(rows.sample, "lean", folds=3, test_data=rows.holdout)
+        exp = experiment.setup_experiment(rows.sample, "lean", folds=3, test_data=rows.holdout)
         model = exp.create_model("lightgbm", verbose=False)
         if tune_iterations:
-            model = modeling.tune(exp, model, tune_iterations)
+            model = experiment.tune(exp, model, tune_iterations)
         pipeline = training.refit(exp.finalize_model(model), tr)
-        scores["pipeline"].append(modeling.holdout_metrics(
+        scores["pipeline"].append(baselines.holdout_metrics(
             te[config.TARGET], pipeline.predict(te.drop(columns=config.TARGET))))
-        base = modeling.baseline_lightgbm(tr.drop(columns=config.TARGET), tr[config.TARGET])
-        scores["baseline_lightgbm"].append(modeling.holdout_metrics(
-            te[config.TARGET], modeling.baseline_predict(base, te.drop(columns=config.TARGET))))
-        scores["naive_median"].append(modeling.holdout_metrics(
-            te[config.TARGET], modeling.naive_predict(tr, te)))
+        base = baselines.baseline_lightgbm(tr.drop(columns=config.TARGET), tr[config.TARGET])
+        scores["baseline_lightgbm"].append(baselines.holdout_metrics(
+            te[config.TARGET], baselines.baseline_predict(base, te.drop(columns=config.TARGET))))
+        scores["naive_median"].append(baselines.holdout_metrics(
+            te[config.TARGET], baselines.naive_predict(tr, te)))
     means = {name: {k: round(float(np.mean([s[k] for s in runs])), 4) for k in runs[0]}
              for name, runs in scores.items()}
     return means | {"tuning_sample_rows": sample_rows}

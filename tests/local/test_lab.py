@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from airbnb_price.core import config
+from airbnb_price.core import config, settings
 from airbnb_price.local import lab
 from airbnb_price.runs import runfolder
 
@@ -42,7 +42,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 @pytest.mark.slow
 def test_lab_asks_for_no_rebuild_and_opens_the_profile_link(tmp_path, monkeypatch):
-    run = runfolder.new_run_dir(config.RUNS_DIR, runfolder.INTERACTIVE)
+    run = runfolder.new_run_dir(settings.local().runs_dir, runfolder.INTERACTIVE)
     (run / "profile.html").write_text("<html><body>the profile</body></html>")
     monkeypatch.chdir(config.NOTEBOOKS_DIR)  # where Lab starts notebook 01's kernel
     href = runfolder.notebook_link(run / "profile.html", "open").split('"')[1]

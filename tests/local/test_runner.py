@@ -21,7 +21,7 @@ from airbnb_price.core.params import RunParams
 from airbnb_price.data import sources
 from airbnb_price.local import cli, reports, runner
 from airbnb_price.runs import runfolder
-from airbnb_price.train import budget, modeling
+from airbnb_price.train import budget, experiment
 
 
 def read_record(run_dir: Path) -> dict:
@@ -55,7 +55,7 @@ def test_reports_are_html_without_code(smoke_run):
 
 def test_pycaret_diagnostics_and_deploy_dry_run_recorded(smoke_run):
     assert (smoke_run / "figures" / "price_choropleth.png").stat().st_size > 5_000
-    for stem in modeling.PYCARET_PLOTS.values():
+    for stem in experiment.PYCARET_PLOTS.values():
         assert (smoke_run / "figures" / f"{stem}.png").stat().st_size > 5_000
     result = json.loads((smoke_run / "deploy.json").read_text())
     assert result["mode"].startswith("dry run") and result["status"] == 200
@@ -164,7 +164,7 @@ def test_a_downstream_notebook_without_its_upstream_says_which_to_run(tmp_path, 
 
 
 def test_interactive_notebooks_continue_the_newest_interactive_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "RUNS_DIR", tmp_path)
+    monkeypatch.setenv(config.RUNS_DIR_ENV, str(tmp_path))
     with pytest.raises(runfolder.MissingUpstream, match="run 02_features first"):
         runfolder.output_dir(None, "03_automl")
     first = runfolder.output_dir(None, "02_features")

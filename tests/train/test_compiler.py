@@ -85,10 +85,10 @@ def test_every_candidate_estimator_compiles_to_the_cent(table, name, preset):
     """Whichever model compare_models picks (random forest won on a full London run) and
     either preset (the article's: polynomial terms, quantile transform, scaling, selection)
     compiles and prices every training row within a cent; tree models also explain exactly."""
-    from airbnb_price.train import modeling
+    from airbnb_price.train import experiment
 
     sample = table.sample(600, random_state=0)
-    exp = modeling.setup_experiment(sample, preset, folds=2)
+    exp = experiment.setup_experiment(sample, preset, folds=2)
     pipeline = exp.finalize_model(exp.create_model(name, verbose=False))
     X = sample.drop(columns="price")
     compiled = compiler.compile_pipeline(pipeline, X)  # raises ArtifactMismatch otherwise
@@ -105,10 +105,10 @@ def test_every_candidate_estimator_compiles_to_the_cent(table, name, preset):
 def test_a_column_without_any_value_compiles_to_the_cent(table):
     """scikit-learn's imputer drops a column no training row has a value in (a listing-card
     file's title_guests: cards never state guests); the compiled imputer drops it too."""
-    from airbnb_price.train import modeling
+    from airbnb_price.train import experiment
 
     sample = table.sample(600, random_state=0).assign(title_guests=np.nan)
-    exp = modeling.setup_experiment(sample, "lean", folds=2)
+    exp = experiment.setup_experiment(sample, "lean", folds=2)
     pipeline = exp.finalize_model(exp.create_model("lightgbm", verbose=False))
     X = sample.drop(columns="price")
     assert compiler.check_equivalence(compiler.compile_pipeline(pipeline, X), pipeline, X) \

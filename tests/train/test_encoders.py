@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from airbnb_price.train import compiler, modeling
+from airbnb_price.train import compiler, experiment
 
 
 def synthetic(rows: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -35,7 +35,7 @@ def fitted(request):
     table = synthetic()
     # the article preset keeps 30 features by default; this table makes fewer
     extra = {"n_features_to_select": 4} if request.param == "article" else {}
-    exp = modeling.setup_experiment(table, request.param, folds=2, **extra)
+    exp = experiment.setup_experiment(table, request.param, folds=2, **extra)
     model = exp.finalize_model(exp.create_model("lightgbm", n_estimators=30, verbose=False))
     return request.param, table.drop(columns="price"), model
 

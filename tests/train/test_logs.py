@@ -17,12 +17,12 @@ def test_pycaret_logs_into_the_run_folder_not_the_working_folder(tmp_path):
     started_in.mkdir()
     script = textwrap.dedent(f"""
         import numpy as np, pandas as pd
-        from airbnb_price.train import modeling
+        from airbnb_price.train import experiment
         rng = np.random.default_rng(0)
         table = pd.DataFrame({{"room_type": rng.choice(["a", "b"], 200),
                               "latitude": rng.normal(52, 0.01, 200),
                               "price": rng.uniform(50, 150, 200)}})
-        modeling.setup_experiment(table, folds=2, log_dir={str(run_dir)!r})
+        experiment.setup_experiment(table, folds=2, log_dir={str(run_dir)!r})
     """)
     subprocess.run([sys.executable, "-c", script], cwd=started_in, check=True, timeout=300)
     assert not (started_in / "logs.log").exists()

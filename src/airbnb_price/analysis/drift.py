@@ -17,7 +17,7 @@ from airbnb_price.core.params import RunParams
 from airbnb_price.data.cleaning import clean, default_rules
 from airbnb_price.data.listings import load_listings
 from airbnb_price.data.sources import Source, resolve_source
-from airbnb_price.train import modeling
+from airbnb_price.train import baselines
 
 
 def snapshot_sources(params: RunParams) -> dict[str, Source]:
@@ -71,10 +71,10 @@ def cross_scores(frames: dict[str, pd.DataFrame], city: City, test_size: float =
               for label, frame in frames.items()}
     rows = []
     for trained_on, (train, _) in splits.items():
-        model = modeling.baseline_lightgbm(train.drop(columns=config.TARGET),
+        model = baselines.baseline_lightgbm(train.drop(columns=config.TARGET),
                                            train[config.TARGET], seed)
         for scored_on, (_, test) in splits.items():
-            predicted = modeling.baseline_predict(model, test.drop(columns=config.TARGET))
+            predicted = baselines.baseline_predict(model, test.drop(columns=config.TARGET))
             actual = test[config.TARGET].to_numpy()
             rows.append({"trained_on": trained_on, "scored_on": scored_on,
                          "mae": round(float(np.mean(np.abs(predicted - actual))), 2),

@@ -1,4 +1,6 @@
-"""Every path, URL pattern, default and size the project uses, in one place.
+"""Every path, URL pattern, default and size the project uses, and the names of the
+environment variables that override them, in one place. Constants only: the variables' values
+are read by `core/settings.py` (workstation, CI, workers) and `serve/settings.py` (the Lambda).
 
 Other modules import from here instead of spelling out a path, a bucket or a bound, so a
 change of city, snapshot or price window is one edit (or one parameter) away. Names derived
@@ -7,14 +9,15 @@ per model (registry name, example request, ...) come from `airbnb_price.core.spe
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-RUNS_DIR = Path(os.environ.get("AIRBNB_RUNS_DIR", PROJECT_ROOT / "runs"))
-DATA_CACHE_DIR = Path(os.environ.get("AIRBNB_DATA_DIR", PROJECT_ROOT / "data" / "raw"))
+#: Where runs go (default runs/) and where downloads are cached (default data/raw/): the
+#: values are read by core/settings.py, like every variable named here.
+RUNS_DIR_ENV = "AIRBNB_RUNS_DIR"
+DATA_CACHE_ENV = "AIRBNB_DATA_DIR"
 
 #: Inside Airbnb publishes each city under country/region/city/date; the summary file sits in
 #: `visualisations/`, the detailed one in `data/`. The article's http:// URL is dead: https only.
@@ -167,10 +170,6 @@ BIG_SAMPLE_LEFT_OUT = {
 #: Cross-validation itself stays sequential: parallel folds plus threaded models
 #: oversubscribed 2 cores and stalled tuning.
 THREADS_ENV = "AIRBNB_THREADS"
-
-
-def threads() -> int:
-    return int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)
 
 
 def sizes(smoke: bool) -> dict:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airbnb_price.core import config, geo, spec
+from airbnb_price.core import config, geo, settings, spec
 
 #: The served artifact's file, and the one of models published before the compiled engine.
 COMPILED = "compiled.pkl"
@@ -136,7 +136,7 @@ Store = LocalStore | S3Store
 
 def open_store(url: str | os.PathLike | None = None) -> Store:
     """A store from a URL or path; default: $AIRBNB_MODEL_STORE, then ./models."""
-    url = str(url or os.environ.get(config.MODEL_STORE_ENV) or config.DEFAULT_LOCAL_STORE)
+    url = str(url or settings.local().model_store)
     return S3Store(url) if url.startswith("s3://") else LocalStore(url)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from airbnb_price.core import cities, config
+from airbnb_price.core import cities, config, settings
 from airbnb_price.core.config import ListingsFile
 from airbnb_price.data.errors import DataSourceError
 
@@ -58,7 +58,7 @@ def listings_url(city: str, snapshot: str, file: ListingsFile = config.SUMMARY_F
 
 def cache_path(city: str, snapshot: str, cache_dir: Path | None = None,
                file: ListingsFile = config.SUMMARY_FILE) -> Path:
-    return Path(cache_dir or config.DATA_CACHE_DIR) / city / snapshot / file.name
+    return Path(cache_dir or settings.local().data_cache_dir) / city / snapshot / file.name
 
 
 def newest_snapshot(folder: Path, city: str, file: ListingsFile) -> str | None:
@@ -117,14 +117,14 @@ def resolve_source(
     Without a `snapshot`, a data folder gives its newest snapshot of the city, else the
     catalogue's default is used; the Source records which.
     """
-    environ = os.environ if environ is None else environ
+    local = settings.LocalSettings.from_env(environ)
     env_var = env_var or file.env
     tried: list[str] = []
     chosen = (snapshot, "given") if snapshot else (default_snapshot(city, file),
                                                     "catalogue default")
     for origin, value in (("argument", listings), ("data folder", data_folder),
-                          ("environment", environ.get(env_var)),
-                          ("data folder", environ.get(config.DATA_FOLDER_ENV))):
+                          ("environment", local.listings.get(env_var)),
+                          ("data folder", local.data_folder)):
         if not value:
             continue
         if origin == "data folder":
@@ -146,7 +146,7 @@ def resolve_source(
         return Source(path, origin, snapshot=snapshot or named or chosen[0],
                       snapshot_origin="given" if snapshot else
                       ("from the path" if named else chosen[1] if chosen[0] else None))
-    tried.append(f"${env_var}: not set" if not environ.get(env_var) else "")
+    tried.append(f"${env_var}: not set" if not local.listings.get(env_var) else "")
     if not chosen[0]:
         raise DataSourceError(
             f"no {file.label} for {city} found and no snapshot to fetch: pass --snapshot DATE "

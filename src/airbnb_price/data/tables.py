@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airbnb_price.core import cities, config, features, geo
+from airbnb_price.core import cities, config, features, geo, settings
 from airbnb_price.core.params import RunParams
 from airbnb_price.data.cleaning import clean, default_rules, price_window
 from airbnb_price.data.errors import DataSourceError, SchemaError
@@ -60,7 +60,7 @@ class RunData:
         listings is another city's and is not used (None: no map; the endpoint then needs
         `neighbourhood` in requests). Found once per run."""
         candidates = [*maps_beside(self.params.data_folder, self.city.name, self.listings.path),
-                      os.environ.get(config.NEIGHBOURHOODS_ENV)]
+                      settings.local().neighbourhoods]
         return next((str(path) for path in map(Path, filter(None, candidates))
                      if self._covers(path)), None)
 
@@ -83,7 +83,7 @@ def maps_beside(data_folder: str | None, city: str, listings: Path) -> list[Path
 def check_city(params: RunParams) -> None:
     """A city outside the catalogue needs its own file (`--listings`, or a data folder that
     has it); otherwise its name is probably a typo: DataSourceError with the closest names."""
-    folder = params.data_folder or os.environ.get(config.DATA_FOLDER_ENV)
+    folder = params.data_folder or settings.local().data_folder
     if params.city in cities.CATALOGUE or params.listings or (
             folder and (Path(folder) / str(params.city)).is_dir()):
         return

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from airbnb_price.core import config, params, spec
+from airbnb_price.core import config, params, settings, spec
 from airbnb_price.core.params import RunParams
 
 
@@ -43,7 +43,7 @@ def _fleet(args: argparse.Namespace) -> int:
     notebooks = tuple(args.notebooks) if args.notebooks else fleet.FLEET_NOTEBOOKS
     fleet_dir, record = fleet.run_fleet(
         entries, args.feature_set, args.smoke, notebooks, args.scheduler, args.runs_dir,
-        args.data_folder or os.environ.get(config.DATA_FOLDER_ENV), args.retries,
+        args.data_folder or settings.local().data_folder, args.retries,
         args.time_budget)
     print(f"{fleet.summary(record)}\nfleet report: {fleet_dir / 'index.html'}")
     return 0 if record["status"] == "ok" else 1
@@ -129,7 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
             store_url = f"s3://{config.LOCAL_BUCKET}/{config.MODEL_PREFIX}"
             try:
                 model_dirs = ([Path(args.run) / "model"] if args.run
-                              else runfolder.newest_model_dirs(config.RUNS_DIR).values())
+                              else runfolder.newest_model_dirs().values())
                 for model_dir in model_dirs:
                     version = registry.publish(registry.open_store(store_url), model_dir)
                     print(f"published {model_dir} as {version} to moto S3 {store_url}")
@@ -160,7 +160,7 @@ def _deploy(args: argparse.Namespace) -> int:
     from airbnb_price.runs import runfolder
 
     model_dir = (runfolder.model_dir(Path(args.run)) if args.run
-                 else runfolder.newest_model_dir(config.RUNS_DIR))
+                 else runfolder.newest_model_dir())
     if args.dry_run:
         result = deploy.dry_run(model_dir, Path(args.work_dir or model_dir.parent / "deploy"))
     else:
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.set_defaults(func=_model)
 
     serve = sub.add_parser("serve", help="the Lambda handler behind a local HTTP API on 127.0.0.1")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", config.LOCAL_PORT)),
+    serve.add_argument("--port", type=int, default=settings.local().port,
                        help=f"default: $PORT, else {config.LOCAL_PORT}")
     serve.add_argument("--store", default=None,
                        help="model store to serve from (default: moto S3 with the newest run's "

@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Iterator
 
-from airbnb_price.core import config
+from airbnb_price.core import config, settings
 
 
 def cores() -> int:
@@ -24,7 +24,7 @@ def cores() -> int:
 def address(scheduler: str | None) -> str | None:
     """The scheduler to use: the one given, else $DASK_SCHEDULER_ADDRESS, else None (an
     embedded LocalCluster)."""
-    return scheduler or os.environ.get(config.SCHEDULER_ENV) or None
+    return scheduler or settings.local().scheduler
 
 
 @contextlib.contextmanager

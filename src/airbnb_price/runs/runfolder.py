@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from airbnb_price.core import config, registry, spec
+from airbnb_price.core import registry, settings, spec
 from airbnb_price.core.files import write_json
 from airbnb_price.core.registry import COMPILED, METADATA
 from airbnb_price.core.runfiles import (
@@ -42,7 +42,7 @@ class MissingUpstream(FileNotFoundError):
 
 def new_run_dir(root: Path | None = None, suffix: str = "") -> Path:
     """Create and return a new, never-before-used run folder under `root`."""
-    root = Path(root or config.RUNS_DIR)
+    root = Path(root or settings.local().runs_dir)
     root.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = root / f"{stamp}-{secrets.token_hex(3)}{suffix}"
@@ -64,7 +64,7 @@ def output_dir(value: str | os.PathLike | None, notebook: str) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         require(path, *needs)
         return path
-    root = Path(config.RUNS_DIR)
+    root = settings.local().runs_dir
     if not needs:
         return new_run_dir(root, INTERACTIVE)
     for candidate in _interactive_dirs(root):
@@ -161,9 +161,10 @@ def model_dir(run_dir: Path, given: str | os.PathLike | None = None) -> Path:
 
 def newest_model_dir(runs_root: Path | None = None) -> Path:
     """The newest run's model folder (deploys without --run)."""
-    found = sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/{COMPILED}"))
+    runs_root = Path(runs_root or settings.local().runs_dir)
+    found = sorted(runs_root.glob(f"*/{MODEL_DIR}/{COMPILED}"))
     if not found:
-        raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "
+        raise MissingUpstream(f"no model in any run under {runs_root}: "
                               "run 03_automl first")
     return found[-1].parent
 
@@ -171,9 +172,10 @@ def newest_model_dir(runs_root: Path | None = None) -> Path:
 def newest_model_dirs(runs_root: Path | None = None) -> dict[str, Path]:
     """The newest run's model folder per model spec (what `airbnb-price serve` publishes)."""
     newest: dict[str, Path] = {}
-    for found in sorted(Path(runs_root or config.RUNS_DIR).glob(f"*/{MODEL_DIR}/{METADATA}")):
+    runs_root = Path(runs_root or settings.local().runs_dir)
+    for found in sorted(runs_root.glob(f"*/{MODEL_DIR}/{METADATA}")):
         newest[spec.of_metadata(registry.run_metadata(found.parent)).name] = found.parent
     if not newest:
-        raise MissingUpstream(f"no model in any run under {runs_root or config.RUNS_DIR}: "
+        raise MissingUpstream(f"no model in any run under {runs_root}: "
                               "run 03_automl first")
     return dict(sorted(newest.items()))

@@ -9,7 +9,6 @@ set by serverless.yml); a model not pinned follows the registry's latest.json at
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from airbnb_price.core import config, features, geo, registry, spec
 from airbnb_price.core.spec import ModelSpec
 from airbnb_price.serve.contract import contract
 from airbnb_price.serve.engine import ServedModel
+from airbnb_price.serve.settings import ServingSettings
 
 
 class ModelUnavailable(RuntimeError):
@@ -132,10 +132,10 @@ class Models:
 
     @classmethod
     def from_env(cls) -> Models:
-        return cls(os.environ.get(config.MODEL_STORE_ENV),
-                   spec.pinned_versions(os.environ.get(config.MODEL_VERSIONS_ENV)),
-                   int(os.environ.get(config.MAX_MODELS_ENV) or config.MAX_CACHED_MODELS),
-                   os.environ.get(config.DEFAULT_CITY_ENV) or config.DEFAULT_CITY)
+        """The models the function's settings name (serve/settings.py)."""
+        settings = ServingSettings.from_env()
+        return cls(settings.store_url, dict(settings.pins), settings.max_models,
+                   settings.default_city)
 
     def __getitem__(self, model: ModelSpec) -> ModelCache:
         if model.name in self.caches:

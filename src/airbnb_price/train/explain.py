@@ -59,8 +59,8 @@ def price_explanation(model: LeanModel, table: Any) -> Any:
     import shap
 
     X = model.transform(table)
-    euros, base_eur = price_contributions(model, *raw_contributions(model, X))
-    return shap.Explanation(values=euros, base_values=base_eur, data=X,
+    moves, base = price_contributions(model, *raw_contributions(model, X))
+    return shap.Explanation(values=moves, base_values=base, data=X,
                             feature_names=[labels.label(f) for f in model.feature_names])
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.serve.ranges import DEFAULT_LEVEL, Calibration
-from airbnb_price.train import estimators, modeling
+from airbnb_price.train import baselines, estimators
 
 CALIBRATION_SHARE = 0.7
 DIFFICULTY_FOLDS = 5
@@ -49,9 +49,9 @@ def out_of_fold_errors(train: pd.DataFrame) -> np.ndarray:
     X, y = train.drop(columns=TARGET), train[TARGET]
     folds = KFold(min(DIFFICULTY_FOLDS, len(train)), shuffle=True, random_state=SEED)
     for fit_rows, score_rows in folds.split(X):
-        model = modeling.baseline_lightgbm(X.iloc[fit_rows], y.iloc[fit_rows])
+        model = baselines.baseline_lightgbm(X.iloc[fit_rows], y.iloc[fit_rows])
         errors[score_rows] = _log_errors(y.iloc[score_rows],
-                                         modeling.baseline_predict(model, X.iloc[score_rows]))
+                                         baselines.baseline_predict(model, X.iloc[score_rows]))
     return errors
 
 

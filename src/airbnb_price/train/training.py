@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from airbnb_price.core import config, registry, runfiles
+from airbnb_price.core import config, registry, runfiles, settings
 from airbnb_price.core.config import SEED, TARGET
 from airbnb_price.core.files import write_json
 from airbnb_price.core.spec import ModelSpec
+from airbnb_price.train import baselines, compiler, experiment, intervals
 from airbnb_price.train import budget as budgets
-from airbnb_price.train import compiler, intervals, modeling
 from airbnb_price.train.budget import Budget, Curve, Sizes
 from airbnb_price.train.progress import AnnouncedKFold, Progress, minutes
 
@@ -74,8 +74,8 @@ class Trained:
 
 def lightgbm_mae(train: pd.DataFrame, holdout: pd.DataFrame) -> float:
     """Hold-out MAE of the plain LightGBM baseline trained on `train` (the curve's score)."""
-    model = modeling.baseline_lightgbm(train.drop(columns=TARGET), train[TARGET])
-    predicted = modeling.baseline_predict(model, holdout.drop(columns=TARGET))
+    model = baselines.baseline_lightgbm(train.drop(columns=TARGET), train[TARGET])
+    predicted = baselines.baseline_predict(model, holdout.drop(columns=TARGET))
     return float(np.mean(np.abs(predicted - holdout[TARGET].to_numpy())))
 
 
@@ -85,7 +85,7 @@ def iteration_seconds(compare: pd.DataFrame, best: Any, folds: int) -> float:
     count over the compared model's (one thread: an upper bound when the run has more)."""
     fit_s = max(float(compare["TT (Sec)"].iloc[0]), 0.01)
     trees = getattr(best, "n_estimators", None)
-    grid = modeling.LIGHTGBM_GRID["n_estimators"] if type(best).__name__ == "LGBMRegressor" else []
+    grid = experiment.LIGHTGBM_GRID["n_estimators"] if type(best).__name__ == "LGBMRegressor" else []
     return fit_s * (float(np.mean(grid)) / trees if grid and trees else 1.0) * folds
 
 
@@ -157,10 +157,19 @@ def compare(exp: Any, include: list[str], folds: int, budget: Budget,
     return best, table
 
 
+#: Estimators that fit on one thread whatever the run has. LightGBM's OpenMP threads wait
+#: passively (train/__init__.py), and then two threads made a 1,000-tree, 63-leaf fit 10x
+#: slower on 6,400 Amsterdam rows (13.2 s against 1.4 s on one) and 2.6-4.8x slower on
+#: 32,000-66,000 London rows; spinning threads gained only 1.2-1.3x on London, lost on
+#: Amsterdam, and stall a machine that runs anything else. Forests (joblib threads) gain.
+SINGLE_THREADED = ("LGBMRegressor",)
+
+
 def threaded(model: Any) -> Any:
-    """The model with as many threads as the run has (config.threads), when it takes any."""
-    if "n_jobs" in model.get_params():
-        model.set_params(n_jobs=config.threads())
+    """The model with as many threads as the run has (core/settings.py), when it takes any
+    and gains from them (not SINGLE_THREADED)."""
+    if "n_jobs" in model.get_params() and type(model).__name__ not in SINGLE_THREADED:
+        model.set_params(n_jobs=settings.local().threads)
     return model
 
 
@@ -186,7 +195,7 @@ def fit(rows: Plan, sizes: Sizes, preset: str = "lean", budget: Budget | None = 
         clock[0] = time.monotonic()
 
     progress = Progress(say)
-    exp = modeling.setup_experiment(rows.sample, preset, sizes.folds, test_data=rows.holdout,
+    exp = experiment.setup_experiment(rows.sample, preset, sizes.folds, test_data=rows.holdout,
                                     log_dir=log_dir,
                                     fold_strategy=AnnouncedKFold(sizes.folds, SEED, progress))
     lap("setup")
@@ -201,17 +210,17 @@ def fit(rows: Plan, sizes: Sizes, preset: str = "lean", budget: Budget | None = 
         cost = n_iter * iteration_seconds(compared, best, sizes.folds)
         progress.step("tune", 0, f"{compared.index[0]}, {n_iter} iterations x {sizes.folds} "
                       f"folds, at most about {minutes(cost)}")
-        tuned = threaded(modeling.tune(exp, threaded(best), n_iter) if n_iter else best)
+        tuned = threaded(experiment.tune(exp, threaded(best), n_iter) if n_iter else best)
         lap("tune")
         progress.step("final fit", 0, f"{compared.index[0]} on {len(rows.train):,} training "
                       f"rows, then all {len(rows.table):,}, about {minutes(refit_s)}")
         final, predicted = final_fits(exp, tuned, rows)
         lap("final_fit")
     X_test, y_test = rows.holdout.drop(columns=TARGET), rows.holdout[TARGET]
-    base = modeling.baseline_lightgbm(rows.train.drop(columns=TARGET), rows.train[TARGET])
-    return Trained(compared, compared.index[0], final, modeling.holdout_metrics(y_test, predicted),
-                   modeling.holdout_metrics(y_test, modeling.baseline_predict(base, X_test)),
-                   modeling.holdout_metrics(y_test, modeling.naive_predict(rows.train, X_test)),
+    base = baselines.baseline_lightgbm(rows.train.drop(columns=TARGET), rows.train[TARGET])
+    return Trained(compared, compared.index[0], final, baselines.holdout_metrics(y_test, predicted),
+                   baselines.holdout_metrics(y_test, baselines.baseline_predict(base, X_test)),
+                   baselines.holdout_metrics(y_test, baselines.naive_predict(rows.train, X_test)),
                    len(rows.holdout), rows.curve, sizes, preset, n_iter, budget.cuts, seconds,
                    exp, tuned, rows, np.asarray(predicted, dtype=float))
 

@@ -1,26 +1,23 @@
-"""The PyCaret 3 regression experiment and the plain LightGBM baseline (notebook 03).
+"""The PyCaret 3 regression experiment (notebook 03, `train.training`): the preprocessing
+presets, PyCaret's setup with this project's names and logs, tuning, and PyCaret's own plots.
 
 Two preprocessing presets: ARTICLE reproduces the 2021 article's PyCaret 2 setup in PyCaret 3
-terms, LEAN keeps what tree models need. Notebook 03 compares both and carries the better one
-through compare -> tune -> finalize. Threads: 2 cores, so everything runs with n_jobs=1 per fit;
-LightGBM's own threads plus PyCaret's parallel folds otherwise oversubscribe and stall tuning.
+terms, LEAN keeps what tree models need. Threads: cross-validation runs one fit at a time;
+LightGBM's own threads plus PyCaret's parallel folds oversubscribe 2 cores and stall tuning.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from airbnb_price.core import runfiles
 from airbnb_price.core.config import SEED, TARGET
-from airbnb_price.core.features import SUMMARY, categorical_columns
-from airbnb_price.train.budget import Budget
+from airbnb_price.core.features import categorical_columns
 
 N_JOBS = 1
 
@@ -52,7 +49,7 @@ PYCARET2_CHANGES = pd.DataFrame([
     ("feature_ratio=True", "removed"),
     ("silent=True", "removed: setup() no longer asks to confirm dtypes"),
     ("feature_selection_method='boruta'", ("removed: classic/univariate/sequential; Boruta "
-     "provided by airbnb_price.modeling.boruta_features as a documented pre-selection")),
+     "provided by airbnb_price.train.selection.boruta_features as a documented pre-selection")),
     ("transformation=True (yeo-johnson)", "same option; quantile here (see ARTICLE)"),
     ("remove_multicollinearity=True, multicollinearity_threshold=0.8", "unchanged"),
 ], columns=["PyCaret 2", "PyCaret 3"])
@@ -114,51 +111,6 @@ def clean_names(options: dict) -> dict:
             "custom_pipeline_position": -1 - after}
 
 
-def holdout_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
-    """MAE, RMSE, R^2 and MAPE in the city's currency, rounded to cents/4 decimals for stable reports."""
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    err = y_pred - y_true
-    return {
-        "mae": round(float(np.mean(np.abs(err))), 2),
-        "rmse": round(float(np.sqrt(np.mean(err**2))), 2),
-        "r2": round(float(1 - np.sum(err**2) / np.sum((y_true - y_true.mean()) ** 2)), 4),
-        "mape": round(float(np.mean(np.abs(err) / y_true)), 4),
-    }
-
-
-def baseline_lightgbm(X_train: pd.DataFrame, y_train: Any, seed: int = SEED):
-    """Plain LightGBM on log price with native categoricals: the bar AutoML must clear."""
-    from lightgbm import LGBMRegressor
-
-    model = LGBMRegressor(random_state=seed, n_jobs=N_JOBS, verbose=-1)
-    model.fit(native_categoricals(X_train), np.log(np.asarray(y_train, dtype=float)))
-    return model
-
-
-def baseline_predict(model: Any, X: pd.DataFrame) -> np.ndarray:
-    return np.exp(model.predict(native_categoricals(X)))
-
-
-def naive_predict(train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
-    """The naive baseline: the median training price of the listing's neighbourhood and room
-    type, else of its room type, else of the city (what a host would guess from the map)."""
-    prices = train[TARGET]
-    by_both = prices.groupby([train["neighbourhood"], train["room_type"]]).median()
-    by_room = prices.groupby(train["room_type"]).median()
-    keys = pd.MultiIndex.from_arrays([X["neighbourhood"], X["room_type"]])
-    guess = pd.Series(by_both.reindex(keys).to_numpy(), index=X.index)
-    guess = guess.fillna(pd.Series(by_room.reindex(X["room_type"]).to_numpy(), index=X.index))
-    return guess.fillna(prices.median()).to_numpy(dtype=float)
-
-
-def native_categoricals(X: pd.DataFrame) -> pd.DataFrame:
-    """A copy with the categorical inputs as pandas categories, which LightGBM splits natively."""
-    X = X.copy()
-    for column in categorical_columns(X):
-        X[column] = X[column].astype("category")
-    return X
-
-
 #: LightGBM's search space for tune_model: PyCaret's default space is centred on few, fast
 #: trees and in 10 random draws stayed above the plain LightGBM on the detailed set; slower
 #: learning with more trees and column/row subsampling is where the better models are.
@@ -177,85 +129,10 @@ def tune(exp: Any, model: Any, n_iter: int) -> Any:
                           custom_grid=grid, verbose=False)
 
 
-def boruta_features(table: pd.DataFrame, seed: int = SEED, max_iter: int = 30) -> list[str]:
-    """Input columns Boruta confirms (or leaves tentative) as better than their shadows.
-
-    PyCaret 3 dropped Boruta, so it runs here as a pre-selection on the raw feature table;
-    a categorical input counts as selected when any of its one-hot columns is.
-    """
-    from boruta import BorutaPy
-    from lightgbm import LGBMRegressor
-
-    X = pd.get_dummies(table.drop(columns=TARGET), columns=categorical_columns(table), dtype=float)
-    # Gain importance: split counts favour continuous shadow columns over real dummies.
-    selector = BorutaPy(LGBMRegressor(n_estimators=100, n_jobs=N_JOBS, verbose=-1,
-                                      importance_type="gain",
-                                      random_state=seed),
-                        n_estimators=100, max_iter=max_iter, random_state=seed)
-    selector.fit(X.fillna(-1).to_numpy(), np.log(table[TARGET].to_numpy()))  # Boruta rejects NaN
-    kept = X.columns[selector.support_ | selector.support_weak_]
-    inputs = [c for c in table.columns if c != TARGET]
-    return [c for c in inputs if any(k == c or k.startswith(f"{c}_") for k in kept)]
-
-
 def cv_mae(exp: Any, model_id: str = "lightgbm") -> float:
     """Mean cross-validated MAE (the city's currency) of one model in an experiment."""
     exp.create_model(model_id, verbose=False)
     return round(float(exp.pull().loc["Mean", "MAE"]), 2)
-
-
-#: The article preset's comparison costs about this many times the first (lean, all
-#: features) one, whatever the rows: its polynomial terms, quantile transform and
-#: multicollinearity removal are fitted in every fold (London, 4,000 and 10,000 rows:
-#: 173 s and 177 s against 3.8 s and 2.7 s).
-ARTICLE_COST = 60
-#: The share of the time left that the feature-selection comparison may take.
-SELECTION_SHARE = 0.25
-
-
-def compare_selection(table: pd.DataFrame, folds: int, boruta_iter: int = 30,
-                      rows: int | None = None, seed: int = SEED,
-                      log_dir: Path | None = None, budget: Budget | None = None) -> pd.DataFrame:
-    """LightGBM CV MAE under each way of choosing features: none, PyCaret's classic
-    selection, Boruta pre-selection, and the article's full preprocessing (on a sample of
-    `rows` rows when given). Under a `budget`, the article preset runs only when its
-    estimated cost (ARTICLE_COST x the first comparison's) fits SELECTION_SHARE of the time
-    left; the budget's cuts say when it did not.
-
-    The article preset runs on the summary features only, as the article did: its degree-2
-    polynomial terms over the detailed set's ~90 columns took 23 minutes in a smoke run.
-    """
-    budget = budget or Budget(None)
-    if rows and rows < len(table):
-        table = table.sample(rows, random_state=seed)
-    boruta = boruta_features(table, seed, boruta_iter)
-    inputs = [c for c in table.columns if c != TARGET]
-    summary = [c for c in SUMMARY.model_features if c in inputs]
-    half = max(2, len(inputs) // 2)
-    article = ("article preset (PyCaret 2 options)" if summary == inputs
-               else "article preset (PyCaret 2 options, summary features)")
-    runs = [
-        ("all features (lean preset)", inputs, {}),
-        (f"PyCaret classic selection ({half} kept)", inputs,
-         {"feature_selection": True, "n_features_to_select": half}),
-        ("Boruta pre-selection", boruta, {}),
-        (article, summary, "article"),
-    ]
-    found, first = [], 0.0
-    for label, columns, options in runs:
-        preset = options if isinstance(options, str) else "lean"
-        if preset == "article" and ARTICLE_COST * first > budget.share(SELECTION_SHARE):
-            budget.cuts.append(f"left out the article preset's comparison (about "
-                               f"{ARTICLE_COST * first / 60:.0f} min): budget")
-            continue
-        extra = options if isinstance(options, dict) else {}
-        started = time.monotonic()
-        exp = setup_experiment(table[[*columns, TARGET]], preset, folds, seed=seed,
-                               log_dir=log_dir, **extra)
-        found.append({"selection": label, "input_columns": len(columns),
-                      "cv_mae": cv_mae(exp), "columns": ", ".join(columns)})
-        first = first or time.monotonic() - started
-    return pd.DataFrame(found)
 
 
 #: PyCaret's own diagnostics for a regression model, by plot_model id and file stem.
