@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from examples import CENTRE
 
-from airbnb_price.core import features
+from airbnb_price.core import features, text_features
 
 DAM = (52.373056, 4.892778)
 
@@ -57,7 +57,7 @@ def test_feature_table_columns():
 
 
 def test_title_features_known_values():
-    table = features.add_title_features({"name": ["Luxury 3 bedroom canal house for 6 guests",
+    table = text_features.add_title_features({"name": ["Luxury 3 bedroom canal house for 6 guests",
                                                   None, "Cosy studio"]})
     assert table["title_luxury"].tolist() == [1.0, 0.0, 0.0]
     assert table["title_canal"].tolist() == [1.0, 0.0, 0.0]
@@ -68,14 +68,14 @@ def test_title_features_known_values():
 
 
 def test_amenities_from_json_text_or_list():
-    assert features.amenity_list('["Wifi", "Fast wifi \\u2013 52 Mbps"]') == \
+    assert text_features.amenity_list('["Wifi", "Fast wifi \\u2013 52 Mbps"]') == \
         ["wifi", "fast wifi – 52 mbps"]
-    assert features.amenity_list(["Kitchen "]) == ["kitchen"]
-    assert features.amenity_list("not json") == [] and features.amenity_list(None) == []
+    assert text_features.amenity_list(["Kitchen "]) == ["kitchen"]
+    assert text_features.amenity_list("not json") == [] and text_features.amenity_list(None) == []
 
 
 def test_detail_features_known_values():
-    table = features.add_detail_features({
+    table = text_features.add_detail_features({
         "amenities": ['["Kitchen", "Dishwasher", "TV with standard cable"]', ["Kitchenette"]],
         "description": ["Sunny <b>75 m2</b> loft with canal view", None],
     })
@@ -116,10 +116,10 @@ def test_keyword_flags_equal_a_search_per_text():
     for path in sorted((config.PROJECT_ROOT.parent / "shared" / "data").glob("*/*/listings.csv.gz")):
         with gzip.open(path, "rt") as handle:
             frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
-        texts += features._texts([*frame["name"], *frame["description"]])
+        texts += text_features._texts([*frame["name"], *frame["description"]])
     texts += ["", "\n", "b&b\nhouse", "home", "cosy\n"]
     table = {}
-    features._keyword_flags(table, texts, "t")
+    text_features._keyword_flags(table, texts, "t")
     for key, pattern in features._KEYWORDS.items():
         expected = np.array([float(bool(pattern.search(t))) for t in texts])
         np.testing.assert_array_equal(table[f"t_{key}"], expected, err_msg=key)

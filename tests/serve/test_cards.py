@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from airbnb_price.core import config, features, registry
+from airbnb_price.core import config, features, registry, text_features
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
 from airbnb_price.local import cli
@@ -28,23 +28,23 @@ AUSTIN = config.PROJECT_ROOT.parent / "shared" / "data" / "austin" / "2023-09-10
     ("Loft in Paris · 2 beds", ("Loft", math.nan, 2, math.nan, math.nan, math.nan)),
 ])
 def test_a_card_is_read_whole(name, facts):
-    card = features.parse_card(name)
+    card = text_features.parse_card(name)
     assert card["card_property_type"] == facts[0]
-    numbers = [card[c] for c in (*features.CARD_FEATURES[1:], features.CARD_RATING)]
+    numbers = [card[c] for c in (*text_features.CARD_FEATURES[1:], text_features.CARD_RATING)]
     np.testing.assert_equal(numbers, [float(f) for f in facts[1:]])
 
 
 @pytest.mark.parametrize("name", ["Cozy studio in the Jordaan · near Dam", "2 bed flat in Soho",
                                   "Rental unit in Austin", "", None, "Sunny loft · 2 beds"])
 def test_an_ordinary_title_is_no_card(name):
-    assert features.parse_card(name) is None
+    assert text_features.parse_card(name) is None
 
 
 def test_a_file_of_cards_adds_the_card_columns_and_a_file_of_titles_does_not(listings_path):
     austin = tables.prepare(RunParams(listings=str(AUSTIN), city="austin")).table
     amsterdam = tables.prepare(RunParams(listings=str(listings_path))).table
-    assert set(features.CARD_FEATURES) <= set(austin.columns)
-    assert features.CARD_RATING not in austin  # the summary model reads no reviews
+    assert set(text_features.CARD_FEATURES) <= set(austin.columns)
+    assert text_features.CARD_RATING not in austin  # the summary model reads no reviews
     assert not {c for c in amsterdam.columns if c.startswith("card_")}
     assert austin["card_beds"].notna().mean() > 0.95
     assert (austin.loc[austin["card_bedrooms"] == 0, "card_beds"].dropna() >= 1).all()  # studios

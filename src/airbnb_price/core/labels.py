@@ -8,7 +8,7 @@ as its input's label and its level, a feature missing here as its name in words.
 
 from __future__ import annotations
 
-from airbnb_price.core import features
+from airbnb_price.core import features, text_features
 
 LABELS = {
     "neighbourhood": "Neighbourhood", "room_type": "Room type", "property_type": "Property type",
@@ -38,7 +38,7 @@ LABELS = {
 #: Prefixes of derived flags: "title_garden" reads "Title mentions: garden".
 PREFIXES = {"title_": "Title mentions: ", "description_": "Description mentions: ",
             "amenity_": "Amenity: "}
-CATEGORICAL = (*features.DETAILED.categorical, features.CARD_FEATURES[0])
+CATEGORICAL = (*features.DETAILED.categorical, text_features.CARD_FEATURES[0])
 
 
 def label(feature: str) -> str:

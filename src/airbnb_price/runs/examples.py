@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from airbnb_price.core import config, features
+from airbnb_price.core import config, text_features
 from airbnb_price.core.features import FeatureSet
 from airbnb_price.serve.contract import contract
 
@@ -20,7 +20,7 @@ def _typed(column: str, annotation: Any) -> Callable[[Any], Any]:
     """How one input column's values become JSON as the contract types them."""
     kinds = set(typing.get_args(annotation)) or {annotation}
     if column == "amenities":
-        return features.amenity_list
+        return text_features.amenity_list
     if bool in kinds:
         return bool
     if int in kinds:  # a fractional count stays a number the contract refuses, not truncated
