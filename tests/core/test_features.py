@@ -120,6 +120,6 @@ def test_keyword_flags_equal_a_search_per_text():
     texts += ["", "\n", "b&b\nhouse", "home", "cosy\n"]
     table = {}
     text_features._keyword_flags(table, texts, "t")
-    for key, pattern in features._KEYWORDS.items():
+    for key, pattern in text_features._KEYWORDS.items():
         expected = np.array([float(bool(pattern.search(t))) for t in texts])
         np.testing.assert_array_equal(table[f"t_{key}"], expected, err_msg=key)
