@@ -32,11 +32,11 @@ def main() -> None:
         for model_dir in runfolder.newest_model_dirs(args.runs_dir).values():
             registry.publish(registry.open_store(store), model_dir)
         names = sorted(registry.published(registry.open_store(store)))
-        warm = cache.ModelCache(spec.parse_name(names[0]), store)
+        warm = cache.ModelLoader(spec.parse_name(names[0]), store)
         warm.get()  # imports numpy, pydantic and shapely once, as a warm function
         for name in names:
             before = rss_mb()
-            entry = cache.ModelCache(spec.parse_name(name), store)
+            entry = cache.ModelLoader(spec.parse_name(name), store)
             entry.get()
             held.append(entry)
             sizes[name] = round(rss_mb() - before, 2)

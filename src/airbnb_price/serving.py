@@ -3,6 +3,6 @@
 `airbnb_price.serve.artifact`. Keep while such models are in a registry
 (tests/test_legacy.py loads one)."""
 
-from airbnb_price.serve.artifact import LeanModel, Step
+from airbnb_price.serve.artifact import LeanModel, Step  # LeanModel: CompiledModel's old name
 
 __all__ = ["LeanModel", "Step"]

@@ -215,7 +215,7 @@ def test_the_zip_prices_a_listing_with_nothing_but_its_own_files(zip_package, tm
     task = tmp_path / "task"
     zipfile.ZipFile(zip_package.path).extractall(task)
     probe = (
-        "import json, sys; from airbnb_price.local import httpapi;"
+        "import json, sys; from airbnb_price.ops import httpapi;"
         "handler = httpapi.load_handler(task_root=__import__('pathlib').Path(sys.argv[2]),"
         " environment={});"
         "event = httpapi.to_event('POST', '/predict?explain=true',"

@@ -26,7 +26,7 @@ def test_the_legacy_pickle_names_the_old_module():
 def test_a_legacy_model_loads_as_the_lean_artifact():
     loaded = registry.load(registry.open_store(LEGACY), spec.get().name)
     assert loaded.version == EXPECTED["version"]
-    assert isinstance(loaded.model, artifact.LeanModel)
+    assert isinstance(loaded.model, artifact.CompiledModel)
     assert spec.of_metadata(loaded.metadata) == spec.get()
 
 
@@ -65,3 +65,18 @@ def test_model_compile_gives_a_legacy_version_its_compiled_artifact(tmp_path):
     assert (item["price_eur"], item["base_eur"]) == (was["price_eur"], was["base_eur"])
     assert [(c["feature"], c["eur"]) for c in item["contributions"]] == [
         (c["feature"], c["eur"]) for c in was["contributions"]]
+
+
+def test_a_pickle_naming_the_old_class_name_loads() -> None:
+    """Compiled models published while the class was `LeanModel` unpickle as CompiledModel."""
+    import pickle
+
+    model = artifact.CompiledModel(["latitude"], [], None, None, ["latitude"])
+    artifact.CompiledModel.__qualname__ = "LeanModel"  # how pickles of that time name it
+    try:
+        data = pickle.dumps(model)
+    finally:
+        artifact.CompiledModel.__qualname__ = "CompiledModel"
+    assert b"LeanModel" in data and b"CompiledModel" not in data
+    loaded = pickle.loads(data)
+    assert type(loaded) is artifact.CompiledModel and loaded.input_columns == ["latitude"]

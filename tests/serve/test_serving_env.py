@@ -20,7 +20,7 @@ SERVING_PYTHON = config.PROJECT_ROOT / ".venv-serving" / "bin" / "python"
 PROBE = """
 import importlib.util, json, sys
 from pathlib import Path
-from airbnb_price.local import httpapi  # stdlib only: the same adapter as `make serve`
+from airbnb_price.ops import httpapi  # stdlib only: the same adapter as `make serve`
 handler = httpapi.load_handler(task_root=Path(sys.argv[2]), environment={})  # set by the test
 event = httpapi.to_event("POST", "/predict?explain=true", {"content-type": "application/json"},
                          sys.argv[1].encode())

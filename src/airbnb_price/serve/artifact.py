@@ -120,7 +120,7 @@ class Step:
 
 
 @dataclass
-class LeanModel:
+class CompiledModel:
     """Everything serving needs: input columns, compiled steps, estimator, target inverse."""
 
     input_columns: list[str]
@@ -163,9 +163,14 @@ class LeanModel:
         return prices, low, high
 
 
-def load(model_dir: str | Path) -> LeanModel:
+def load(model_dir: str | Path) -> CompiledModel:
     """Load the compiled artifact from a run's model folder."""
     import pickle
 
     with open(Path(model_dir) / FILE, "rb") as file:
         return pickle.load(file)
+
+
+#: The name of CompiledModel in pickles made before it was renamed (a model's artifact is
+#: "compiled"; "lean" names the preprocessing preset): unpickling looks it up here.
+LeanModel = CompiledModel

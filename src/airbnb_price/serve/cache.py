@@ -25,8 +25,9 @@ class ModelUnavailable(RuntimeError):
 
 
 @dataclass
-class ModelCache:
-    """One spec's served model, built once per process on first use."""
+class ModelLoader:
+    """Loads one spec's served model once per process, on first use, and says how that went
+    (`health`); `Models` is the cache that holds the loaders."""
 
     spec: ModelSpec
     store_url: str | None = None
@@ -128,7 +129,7 @@ class Models:
     max_models: int = config.MAX_CACHED_MODELS
     #: The city of a request that names none ($AIRBNB_DEFAULT_CITY).
     default_city: str = config.DEFAULT_CITY
-    caches: OrderedDict[str, ModelCache] = field(default_factory=OrderedDict)
+    caches: OrderedDict[str, ModelLoader] = field(default_factory=OrderedDict)
 
     @classmethod
     def from_env(cls) -> Models:
@@ -137,11 +138,11 @@ class Models:
         return cls(settings.store_url, dict(settings.pins), settings.max_models,
                    settings.default_city)
 
-    def __getitem__(self, model: ModelSpec) -> ModelCache:
+    def __getitem__(self, model: ModelSpec) -> ModelLoader:
         if model.name in self.caches:
             self.caches.move_to_end(model.name)
         else:
-            self.caches[model.name] = ModelCache(model, self.store_url, self.pins.get(model.name))
+            self.caches[model.name] = ModelLoader(model, self.store_url, self.pins.get(model.name))
             while len(self.caches) > self.max_models:
                 self.caches.popitem(last=False)
         return self.caches[model.name]

@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.serve.artifact import LeanModel
+from airbnb_price.serve.artifact import CompiledModel
 
 
 class NotExplainable(TypeError):
     """The model's estimator has no tree SHAP implementation available here."""
 
 
-def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def raw_contributions(model: CompiledModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(contributions per feature, base value) in target space for a transformed matrix X.
 
     A compiled model computes exact TreeSHAP from its own trees' structure and cover (the C
@@ -38,7 +38,7 @@ def raw_contributions(model: LeanModel, X: np.ndarray) -> tuple[np.ndarray, np.n
                          "`airbnb-price model compile` gives it compiled trees that explain")
 
 
-def price_contributions(model: LeanModel, contributions: np.ndarray,
+def price_contributions(model: CompiledModel, contributions: np.ndarray,
                         base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Convert target-space contributions to the city's currency (see module docstring);
     returns (price contributions with the same shape, base price per row)."""
@@ -51,7 +51,7 @@ def price_contributions(model: LeanModel, contributions: np.ndarray,
     return moves, prices_path[:, 0]
 
 
-def explain(model: LeanModel, table: Any, top: int = 5) -> list[dict]:
+def explain(model: CompiledModel, table: Any, top: int = 5) -> list[dict]:
     """For each row: price, base price and the `top` largest contributions, in the model's
     currency."""
     X = model.transform(table)

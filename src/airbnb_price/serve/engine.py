@@ -32,7 +32,7 @@ from airbnb_price.core import cities, geo, registry
 from airbnb_price.core.columns import constraints
 from airbnb_price.core.spec import ModelSpec
 from airbnb_price.serve import contributions, ranges
-from airbnb_price.serve.artifact import LeanModel
+from airbnb_price.serve.artifact import CompiledModel
 from airbnb_price.serve.contract import BOXED, ListingBase, contract
 
 #: Contributions returned per listing with explain.
@@ -148,7 +148,7 @@ class ServedModel:
 
     spec: ModelSpec
     version: str
-    model: LeanModel
+    model: CompiledModel
     metadata: dict
     city: cities.City
     neighbourhoods: geo.NeighbourhoodMap | None

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.serve.artifact import LeanModel, Lookup, Step
+from airbnb_price.serve.artifact import CompiledModel, Lookup, Step
 from airbnb_price.train import estimators
 
 #: scikit-learn transformers kept as they are (fitted state only, applied to numpy arrays).
@@ -117,7 +117,7 @@ def _compile_step(name: str, wrapper: Any, frame: Any, after: list[str]) -> Step
     return step
 
 
-def trace_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
+def trace_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> CompiledModel:
     """The fitted pipeline as a sequence of plain steps around its own scikit-learn objects
     (the form models were served in before the compiled engine), columns traced on `X`."""
     steps, target = [], None
@@ -129,18 +129,18 @@ def trace_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanM
         received, current = current, wrapper.transform(current)
         columns = [str(c) for c in current.columns]
         steps.append(_compile_step(name, wrapper, received, columns))
-    return LeanModel(list(X.columns), steps, pipeline.steps[-1][1], target, columns,
+    return CompiledModel(list(X.columns), steps, pipeline.steps[-1][1], target, columns,
                      metadata or {})
 
 
-def without_libraries(traced: LeanModel) -> LeanModel:
+def without_libraries(traced: CompiledModel) -> CompiledModel:
     """The traced model with every scikit-learn transformer, the estimator and the target
     transform replaced by their numpy forms: what the engine serves without scikit-learn,
     SciPy or LightGBM. Also upgrades a model published before the compiled engine."""
     try:
         steps = [_numpy_step(step) if step.kind == "sklearn" else step for step in traced.steps]
         target = traced.target_transformer
-        return LeanModel(traced.input_columns, steps, estimators.estimator(traced.estimator),
+        return CompiledModel(traced.input_columns, steps, estimators.estimator(traced.estimator),
                          None if target is None else estimators.transformer(target),
                          traced.feature_names, traced.metadata)
     except estimators.Unsupported as exc:
@@ -155,7 +155,7 @@ def _numpy_step(step: Step) -> Step:
     return converted
 
 
-def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> LeanModel:
+def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> CompiledModel:
     """Compile a fitted PyCaret regression pipeline into the served artifact (numpy tables
     and compiled trees), tracing columns on the DataFrame `X` (the training rows).
 
@@ -167,7 +167,7 @@ def compile_pipeline(pipeline: Any, X: Any, metadata: dict | None = None) -> Lea
     return compiled
 
 
-def check_equivalence(lean: LeanModel, pipeline: Any, X: Any) -> float:
+def check_equivalence(lean: CompiledModel, pipeline: Any, X: Any) -> float:
     """Largest absolute price difference between artifact and pipeline on `X` (raises if
     over TOLERANCE)."""
     worst = float(np.max(np.abs(lean.predict(X) - np.asarray(pipeline.predict(X)))))
@@ -196,7 +196,7 @@ def measure(path: Any, row: Mapping[str, Any], repeats: int = 200) -> dict[str, 
             "size_mb": round(os.path.getsize(path) / 1e6, 3)}
 
 
-def compile_published(store: Any, name: str, version: str, rows: int = 200) -> LeanModel:
+def compile_published(store: Any, name: str, version: str, rows: int = 200) -> CompiledModel:
     """Give a version published before the compiled engine its compiled.pkl: its lean.pkl's
     scikit-learn and LightGBM objects converted to numpy forms and compiled trees, refused
     unless both price `rows` listings made from its own training levels and ranges alike to

@@ -16,7 +16,7 @@ import pandas as pd
 from airbnb_price.core import labels, runfiles
 from airbnb_price.core.config import SEED
 from airbnb_price.core.files import write_json
-from airbnb_price.serve.artifact import LeanModel
+from airbnb_price.serve.artifact import CompiledModel
 from airbnb_price.serve.contributions import price_contributions, raw_contributions
 
 #: Seconds notebook 04 gives SHAP values. Exact tree SHAP costs leaves x depth^2 per tree and
@@ -36,7 +36,7 @@ class ExplainSample:
     note: str
 
 
-def explain_sample(model: LeanModel, table: pd.DataFrame, rows: int,
+def explain_sample(model: CompiledModel, table: pd.DataFrame, rows: int,
                    seconds: float = EXPLAIN_SECONDS) -> ExplainSample:
     """A random sample of up to `rows` listings whose SHAP values take about `seconds`:
     the cost per listing is timed on PROBE_ROWS of them first. The count depends on the
@@ -53,7 +53,7 @@ def explain_sample(model: LeanModel, table: pd.DataFrame, rows: int,
         f"takes {per_row:.2f} s a listing, and notebook 04 gives it about {seconds:.0f} s"))
 
 
-def price_explanation(model: LeanModel, table: Any) -> Any:
+def price_explanation(model: CompiledModel, table: Any) -> Any:
     """A shap.Explanation whose values are contributions in the model's currency, its
     features named as a reader says them (core/labels.py), for shap's plots."""
     import shap
