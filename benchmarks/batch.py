@@ -50,7 +50,7 @@ def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     """The benchmark's model: the lean preset + LightGBM(n_estimators=trees), compiled and
     saved as a run saves it; returns the pipeline and the training table."""
     from airbnb_price.core import cities
-    from airbnb_price.train import compiler, experiment, training
+    from airbnb_price.train import compiler, experiment, model_folder
 
     loaded = listings.load_listings(path)
     rows, _ = cleaning.clean(loaded.frame, cleaning.default_rules(
@@ -63,8 +63,8 @@ def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     compiled = compiler.compile_pipeline(pipeline, X)
     model = spec.get("amsterdam", "summary")
     metadata = {"name": model.name, "city": model.city, "feature_set": "summary",
-                "inputs": training.input_schema(table), "artifact": registry.COMPILED}
-    training.save_model(model_dir, pipeline, compiled, metadata)
+                "inputs": model_folder.input_schema(table), "artifact": registry.COMPILED}
+    model_folder.save_model(model_dir, pipeline, compiled, metadata)
     return pipeline, table
 
 

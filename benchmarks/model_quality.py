@@ -30,6 +30,8 @@ from airbnb_price.data import tables
 from airbnb_price.train import baselines, experiment, training
 
 RESULTS = Path(__file__).parent / "results" / "model_quality.json"
+#: Cross-validation folds inside tuning: a full run's, as notebook 03 tunes.
+TUNE_FOLDS = config.sizes(smoke=False)["folds"]
 
 
 def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dict:
@@ -42,7 +44,8 @@ def cross_validate(table: pd.DataFrame, folds: int, tune_iterations: int) -> dic
         tr, te = table.iloc[train], table.iloc[test]
         rows = training.plan(tr)
         sample_rows.append(rows.curve.rows)
-        exp = experiment.setup_experiment(rows.sample, "lean", folds=3, test_data=rows.holdout)
+        exp = experiment.setup_experiment(rows.sample, "lean", folds=TUNE_FOLDS,
+                                          test_data=rows.holdout)
         model = exp.create_model("lightgbm", verbose=False)
         if tune_iterations:
             model = experiment.tune(exp, model, tune_iterations)

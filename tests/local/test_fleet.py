@@ -139,7 +139,7 @@ def test_a_fleet_on_a_dask_cluster_survives_a_killed_worker_and_a_bad_city(
         assert (fleet_dir / label / "index.html").is_file()
     page = (fleet_dir / "index.html").read_text()
     assert all(f'href="{label}/index.html"' in page for label in ("valencia", "albany"))
-    assert "failed" in page and (fleet_dir / fleet.reports.FLEET_FIGURE).is_file()
+    assert "failed" in page and (fleet_dir / fleet.fleet_page.FLEET_FIGURE).is_file()
     dom = browser.render(fleet_dir / "index.html", tmp_path / "fleet.png", tmp_path / "chrome")
     assert f"{rows['albany']['holdout']['automl']['mae']:,.2f}" in dom and "USD" in dom
     links = browser.local_links(fleet_dir / "index.html")

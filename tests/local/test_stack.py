@@ -9,16 +9,16 @@ import re
 import pytest
 
 from airbnb_price.core import config, spec
-from airbnb_price.ops import deploy
+from airbnb_price.ops import deploy, packager
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    return deploy.package_offline(tmp_path_factory.mktemp("sls"))
+    return packager.package_offline(tmp_path_factory.mktemp("sls"))
 
 
 def test_dockerfile_lints_clean():
-    deploy.lint_dockerfile()
+    packager.lint_dockerfile()
 
 
 def test_dockerfile_builds_on_the_lambda_python_311_base():
@@ -29,13 +29,13 @@ def test_dockerfile_builds_on_the_lambda_python_311_base():
 
 
 def test_template_passes_cfn_lint(template):
-    deploy.lint_template(template)
+    packager.lint_template(template)
 
 
 def test_iam_grants_only_reading_and_listing_the_model_prefix(template):
     """GetObject under the prefix, ListBucket (to find the published cities) on the bucket
     only with a condition that limits it to the prefix; nothing else in S3."""
-    statements = deploy.iam_statements(template)
+    statements = packager.iam_statements(template)
     s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"])]
     bucket = config.MODEL_BUCKET.format(stage="ci")
     assert s3 == [
@@ -56,7 +56,7 @@ def test_function_is_an_http_api_image_with_measured_sizing(template):
     resources = json.loads(template.read_text())["Resources"]
     function = resources["PredictLambdaFunction"]["Properties"]
     assert function["PackageType"] == "Image"
-    assert function["Code"]["ImageUri"] == deploy.PLACEHOLDER_IMAGE
+    assert function["Code"]["ImageUri"] == packager.PLACEHOLDER_IMAGE
     assert function["MemorySize"] == 512 and function["Timeout"] == 10
     # a model load that cannot reach S3 gives up (503) before Lambda kills the invocation
     worst = config.S3_MAX_ATTEMPTS * (config.S3_CONNECT_TIMEOUT_S + config.S3_READ_TIMEOUT_S)
@@ -80,7 +80,7 @@ def test_the_version_parameter_pins_each_model_by_its_spec_name(tmp_path):
     function reads the pin of each spec by the spec's registry name, and no other."""
     pins = {name: f"20260101T00000{i}Z-pin" for i, name in enumerate(spec.SPECS)}
     value = ",".join(f"{name}={version}" for name, version in pins.items())
-    template = deploy.package_offline(tmp_path, params={deploy.VERSIONS_PARAM: value})
+    template = packager.package_offline(tmp_path, params={deploy.VERSIONS_PARAM: value})
     variables = json.loads(template.read_text())["Resources"]["PredictLambdaFunction"][
         "Properties"]["Environment"]["Variables"]
     assert spec.pinned_versions(variables[config.MODEL_VERSIONS_ENV]) == pins
@@ -155,7 +155,7 @@ def test_the_image_lambda_takes_is_built_without_attestations_and_deployed_by_di
             plan.metadata_file.write_text(json.dumps(digest))
         return ""
 
-    monkeypatch.setattr(deploy, "_tool", docker)
+    monkeypatch.setattr(deploy, "run_tool", docker)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
@@ -172,24 +172,24 @@ def test_the_image_lambda_takes_is_built_without_attestations_and_deployed_by_di
     params = deploy.deploy_params("airbnb-price-models-dev", "", uri)
     assert deploy.VERSIONS_PARAM not in params  # `--param=modelVersions=` is refused
     monkeypatch.undo()  # the real serverless and cfn-lint from here
-    template = deploy.package_offline(tmp_path / "sls", params=params, stage="dev")
+    template = packager.package_offline(tmp_path / "sls", params=params, stage="dev")
     function = json.loads(template.read_text())["Resources"]["PredictLambdaFunction"]
     assert function["Properties"]["Code"]["ImageUri"] == uri
-    deploy.lint_template(template)
+    packager.lint_template(template)
 
 
 @pytest.fixture(scope="module")
 def zip_package(tmp_path_factory):
-    return deploy.build_zip(tmp_path_factory.mktemp("zip"))
+    return packager.build_zip(tmp_path_factory.mktemp("zip"))
 
 
 def test_the_zip_package_fits_lambda_and_packages_clean(zip_package, tmp_path):
     """`--param=packaging=zip`: the function from the zip `airbnb-price package-zip` builds,
     Lambda's Python 3.11 runtime, same routes and role; under the 250 MB unzipped limit."""
     assert zip_package.unzipped_mb < 250, zip_package
-    template = deploy.package_offline(tmp_path / "sls", params={
+    template = packager.package_offline(tmp_path / "sls", params={
         "packaging": "zip", "zipArtifact": str(zip_package.path)})
-    deploy.lint_template(template)
+    packager.lint_template(template)
     resources = json.loads(template.read_text())["Resources"]
     function = resources["PredictLambdaFunction"]["Properties"]
     assert function["Runtime"] == "python3.11" and function["Handler"] == config.LAMBDA_HANDLER

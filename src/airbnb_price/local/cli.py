@@ -62,9 +62,9 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _package_zip(args: argparse.Namespace) -> int:
-    from airbnb_price.ops import deploy
+    from airbnb_price.ops import packager
 
-    built = deploy.build_zip(Path(args.out))
+    built = packager.build_zip(Path(args.out))
     print(f"{built.path} ({built.zipped_mb} MB zipped, {built.unzipped_mb} MB unzipped; "
           f"Lambda allows 250 MB unzipped)")
     return 0

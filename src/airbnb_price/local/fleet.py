@@ -37,7 +37,7 @@ from airbnb_price.core.params import RunParams
 from airbnb_price.data.errors import DataError
 from airbnb_price.data.sources import resolve_source
 from airbnb_price.data.tables import maps_beside
-from airbnb_price.local import cluster, reports, runner
+from airbnb_price.local import cluster, fleet_page, runner
 from airbnb_price.runs import runfolder
 from airbnb_price.train.budget import TooSmall
 
@@ -279,7 +279,7 @@ def run_fleet(entries: list[FleetCity], feature_set: str | None = None, smoke: b
     record["status"] = "ok" if not failed else f"{len(failed)} of {len(labels)} failed"
     record["finished"] = dt.datetime.now(dt.UTC).isoformat()
     write_json(fleet_dir / RECORD, record)
-    reports.write_fleet_index(fleet_dir, record)
+    fleet_page.write_fleet_index(fleet_dir, record)
     return fleet_dir, record
 
 

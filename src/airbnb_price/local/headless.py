@@ -20,7 +20,7 @@ from airbnb_price.data import tables
 from airbnb_price.local import runner, stopping
 from airbnb_price.runs import runfolder
 from airbnb_price.runs.provenance import package_versions
-from airbnb_price.train import budget, training
+from airbnb_price.train import budget, model_folder, training
 
 
 def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
@@ -45,8 +45,8 @@ def train(params: RunParams, runs_dir: Path | None = None, preset: str = "lean",
             trained = training.fit(rows, budget.sizes(params.smoke, len(table)), preset,
                                    budget.Budget.of(params.time_budget, started),
                                    log_dir=run_dir, say=progress)
-            saved = training.save(trained, table, run_dir, prepared, package_versions(),
-                                  ids=runfolder.listing_ids(run_dir))
+            saved = model_folder.save(trained, table, run_dir, prepared, package_versions(),
+                                      ids=runfolder.listing_ids(run_dir))
         except stopping.RunInterrupted as exc:
             record |= {"status": "interrupted", "stopped_by": exc.signal_name}
             write_json(run_dir / runfiles.RUN, record)

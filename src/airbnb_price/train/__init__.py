@@ -1,5 +1,5 @@
-"""Training: notebook 03's steps as functions (training: plan -> fit -> save), sized by a
-budget (budget, progress), on a PyCaret experiment (experiment) against its baselines
+"""Training: notebook 03's steps as functions (training: plan -> fit; model_folder: save),
+sized by a budget (budget, progress), on a PyCaret experiment (experiment) against its baselines
 (baselines), the feature-selection comparison (selection), the price range's calibration
 (intervals), the compiler that turns a fitted pipeline into the served artifact (compiler,
 estimators) and the explanation figures (explain). Never shipped in the Lambda image."""
