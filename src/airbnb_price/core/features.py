@@ -2,7 +2,8 @@
 
 Every function takes a *table*: anything indexable by column name that returns array-likes,
 so the same code runs on a pandas DataFrame in notebook 02 and on a dict of numpy arrays in the
-Lambda handler (which never imports pandas). This module imports numpy only.
+Lambda handler (which never imports pandas). This module imports numpy (and, through the
+table of input columns, pydantic) only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from airbnb_price.core.cities import Centre
+from airbnb_price.core.columns import inputs
 from airbnb_price.core.config import (
     DETAILED_FILE,
     REVIEW_COLUMNS,
@@ -110,34 +112,23 @@ class FeatureSet:
         return frozenset(self.input_columns) - frozenset(base)
 
 
-#: What a host fills in when listing; the model sees these (minus the title text itself)
-#: plus GEO_FEATURES and TITLE_FEATURES.
-CATEGORICAL_INPUTS = ("neighbourhood", "room_type")
-NUMERIC_INPUTS = (
-    "latitude", "longitude", "minimum_nights", "availability_365",
-    "calculated_host_listings_count",
-)
-SUMMARY = FeatureSet("summary", ("name",), CATEGORICAL_INPUTS, NUMERIC_INPUTS,
+#: What a host fills in when listing (core/columns.py declares each column and the feature
+#: set that introduces it); the model sees these (minus the text itself) plus GEO_FEATURES and
+#: TITLE_FEATURES.
+CATEGORICAL_INPUTS = inputs("summary", "categorical")
+NUMERIC_INPUTS = inputs("summary", "numeric")
+SUMMARY = FeatureSet("summary", inputs("summary", "text"), CATEGORICAL_INPUTS, NUMERIC_INPUTS,
                      (*GEO_FEATURES, *TITLE_FEATURES))
 #: The detailed file's columns a host knows before the first booking (no review history):
 #: the home itself, the calendar and rules they set, and facts about themselves as host.
-DETAILED_NUMERIC = (
-    "accommodates", "bedrooms", "beds", "bathrooms", "bathrooms_shared", "maximum_nights",
-    "availability_30", "availability_90", "host_listings_count", "host_response_rate",
-    "host_acceptance_rate", "host_is_superhost", "host_identity_verified", "instant_bookable",
-    "calculated_host_listings_count_entire_homes", "calculated_host_listings_count_private_rooms",
-)
-DETAILED = FeatureSet("detailed", ("name", "amenities", "description"),
-                      (*CATEGORICAL_INPUTS, "property_type"), (*NUMERIC_INPUTS, *DETAILED_NUMERIC),
+DETAILED = FeatureSet("detailed", (*SUMMARY.text, *inputs("detailed", "text")),
+                      (*CATEGORICAL_INPUTS, *inputs("detailed", "categorical")),
+                      (*NUMERIC_INPUTS, *inputs("detailed", "numeric")),
                       (*GEO_FEATURES, *TITLE_FEATURES, *DETAIL_FEATURES), DETAILED_FILE,
                       extends="summary")
 #: The "existing listing" variant: the detailed set plus the review history a listing has
 #: gathered, for re-pricing a listing that is already live (never for a new one).
-REVIEW_INPUTS = (
-    "number_of_reviews", "number_of_reviews_ltm", "reviews_per_month", "review_scores_rating",
-    "review_scores_accuracy", "review_scores_cleanliness", "review_scores_checkin",
-    "review_scores_communication", "review_scores_location", "review_scores_value",
-)
+REVIEW_INPUTS = inputs("existing", "numeric")
 EXISTING = FeatureSet("existing", DETAILED.text, DETAILED.categorical,
                       (*DETAILED.numeric, *REVIEW_INPUTS), DETAILED.derived, DETAILED_FILE,
                       extends="detailed")

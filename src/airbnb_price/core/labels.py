@@ -9,12 +9,10 @@ as its input's label and its level, a feature missing here as its name in words.
 from __future__ import annotations
 
 from airbnb_price.core import features, text_features
+from airbnb_price.core.columns import COLUMNS
 
-LABELS = {
-    "neighbourhood": "Neighbourhood", "room_type": "Room type", "property_type": "Property type",
-    "latitude": "Latitude", "longitude": "Longitude", "minimum_nights": "Minimum nights",
-    "availability_365": "Nights available in the next year",
-    "calculated_host_listings_count": "Listings the host has",
+#: Input columns by their label in the table of input columns; derived features here.
+LABELS = {name: column.label for name, column in COLUMNS.items()} | {
     "geo_x": "Position on the globe (x)", "geo_y": "Position on the globe (y)",
     "geo_z": "Position on the globe (z)", "distance_to_centre_km": "Distance to the centre (km)",
     "title_length": "Title length (characters)", "title_bedrooms": "Bedrooms (from the title)",
@@ -23,17 +21,7 @@ LABELS = {
     "card_bedrooms": "Bedrooms (from the listing card)",
     "card_beds": "Beds (from the listing card)", "card_baths": "Baths (from the listing card)",
     "card_shared_bath": "Shared bath (from the listing card)",
-    "card_rating": "Rating (from the listing card)",
-    "accommodates": "Guests it sleeps", "bedrooms": "Bedrooms", "beds": "Beds",
-    "bathrooms": "Bathrooms", "bathrooms_shared": "Shared bathroom",
-    "maximum_nights": "Maximum nights", "availability_30": "Nights available in the next 30",
-    "availability_90": "Nights available in the next 90",
-    "host_listings_count": "Listings the host has (Airbnb's count)",
-    "host_response_rate": "Host response rate (%)", "host_acceptance_rate": "Host acceptance rate (%)",
-    "host_is_superhost": "Superhost", "host_identity_verified": "Host identity verified",
-    "instant_bookable": "Instant booking", "amenities_count": "Number of amenities",
-    "number_of_reviews": "Reviews", "number_of_reviews_ltm": "Reviews in the last year",
-    "reviews_per_month": "Reviews per month", "review_scores_rating": "Rating",
+    "card_rating": "Rating (from the listing card)", "amenities_count": "Number of amenities",
 }
 #: Prefixes of derived flags: "title_garden" reads "Title mentions: garden".
 PREFIXES = {"title_": "Title mentions: ", "description_": "Description mentions: ",
