@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from airbnb_price.core import config, features, geo, registry, spec
 from airbnb_price.data import cleaning, listings
 from airbnb_price.runs import examples
-from airbnb_price.serve import engine, trees
+from airbnb_price.serve import checks, engine, trees
 
 DATA = config.PROJECT_ROOT.parent / "shared" / "data"
 FILES = sorted(p for p in DATA.glob("*/*/listings.csv*"))
@@ -88,7 +88,7 @@ def test_a_training_row_is_never_refused_by_its_own_rules(path):
         assert ok.all(), kept.iloc[np.flatnonzero(~ok)[:3]].to_dict("records")
 
 
-def _value(rule: engine.Rule) -> st.SearchStrategy:
+def _value(rule: checks.Rule) -> st.SearchStrategy:
     """Values around each bound of a rule, missing values and wrong types included."""
     if rule.kind in (int, float):
         edges = [v for b in (rule.ge, rule.le) if b is not None for v in (b - 1, b, b + 0.5)]

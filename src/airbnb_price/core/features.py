@@ -134,6 +134,12 @@ EXISTING = FeatureSet("existing", DETAILED.text, DETAILED.categorical,
                       extends="detailed")
 FEATURE_SETS = {s.name: s for s in (SUMMARY, DETAILED, EXISTING)}
 INPUT_COLUMNS = SUMMARY.input_columns
+
+
+def new_listing_set(source: ListingsFile) -> FeatureSet:
+    """The feature set a listings file of this kind feeds unless told otherwise: the richest
+    one that prices a new listing (no review history) from that file."""
+    return [s for s in FEATURE_SETS.values() if s.source == source and not s.uses_reviews][-1]
 MODEL_FEATURES = SUMMARY.model_features
 
 

@@ -28,6 +28,8 @@ class Layout:
 
     name: str
     marker_columns: tuple[str, ...]
+    #: The file Inside Airbnb publishes in this layout (a layout is a file's columns in one era).
+    file: config.ListingsFile
     #: Column renames that map this layout onto the canonical (summary) names.
     renames: Mapping[str, str] = field(default_factory=dict)
 
@@ -35,9 +37,10 @@ class Layout:
 #: Checked in order: the most specific layout first.
 LAYOUTS = (
     Layout("detailed", ("neighbourhood_cleansed", "accommodates", "amenities"),
+           config.DETAILED_FILE,
            {"neighbourhood": "neighbourhood_raw", "neighbourhood_cleansed": "neighbourhood"}),
-    Layout("summary_ltm", ("number_of_reviews_ltm", "license")),
-    Layout("summary", ("calculated_host_listings_count",)),
+    Layout("summary_ltm", ("number_of_reviews_ltm", "license"), config.SUMMARY_FILE),
+    Layout("summary", ("calculated_host_listings_count",), config.SUMMARY_FILE),
 )
 
 #: Columns every layout must provide (after renaming), with their bounds from the one table
@@ -154,7 +157,7 @@ def validate(raw: pd.DataFrame, path: Path,
         problems.append(Problem(column, (values < low) | (values > high),
                                 f"outside [{low}, {high}]"))
         frame[column] = values
-    if layout.name == "detailed":
+    if layout.file == config.DETAILED_FILE:  # the detailed file's extra columns
         problems.extend(type_detailed(frame))
     return mark_invalid(frame, [p for p in problems if p.rows.any()], path,
                         max_invalid_share), layout

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airbnb_price.core import cities, config, registry, spec
+from airbnb_price.core import cities, config, features, registry, spec
 from airbnb_price.data import listings
 from airbnb_price.data.errors import DataSourceError, SchemaError
 from airbnb_price.runs import examples
@@ -112,15 +112,15 @@ def city_of(path: Path, given: str | None) -> str:
 def blocks(inputs: list[str], city: str | None = None, feature_set: str | None = None,
            block_bytes: int = config.BATCH_BLOCK_BYTES) -> list[Block]:
     """The blocks of every file the paths and globs name; each file's rows are for its
-    city's model of `feature_set`, by default the one its layout feeds (a detailed file: the
-    detailed model, else the summary model)."""
+    city's model of `feature_set`, by default the new-listing model of the file its layout
+    is (a detailed file: the detailed model, a summary file: the summary model)."""
     paths = sorted({Path(p) for pattern in inputs for p in (glob.glob(pattern) or [pattern])})
     found = []
     for path in paths:
         if not path.is_file():
             raise DataSourceError(f"listings file {path} does not exist (no file matches)")
         layout = listings.detect_layout(header(path), path)
-        chosen = feature_set or ("detailed" if layout.name == "detailed" else "summary")
+        chosen = feature_set or features.new_listing_set(layout.file).name
         slug = city_of(path, city)
         spec.get(slug, chosen)  # SpecError for an unknown feature set, early
         found += [Block(str(path), start, end, slug, chosen)

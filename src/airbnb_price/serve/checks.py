@@ -1,0 +1,106 @@
+"""The contract's rules for whole columns: each input column's rule (type, whether it may be
+missing, bounds, lengths, the levels and coordinate box the model saw) applied to an array at
+once with numpy, for the engine's `check`. Verdicts equal the pydantic contract's, row for
+row (tests/serve/test_engine.py, on generated rows and every row of every shared file).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from airbnb_price.core.columns import constraints
+from airbnb_price.serve.contract import BOXED
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One input column's rule as the contract declares it: its type, whether it may be
+    missing (and what it then is) and its bounds."""
+
+    column: str
+    kind: type  # int, float, str, bool or list
+    required: bool
+    default: Any
+    ge: float | None = None
+    le: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+
+    @classmethod
+    def of(cls, column: str, field: Any) -> Rule:
+        annotation = field.annotation
+        union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        kinds = [k for k in (typing.get_args(annotation) if union else (annotation,))
+                 if k is not type(None)]
+        kind = typing.get_origin(kinds[0]) or kinds[0]  # list[str] -> list
+        required = field.is_required()
+        return cls(column, kind, required,
+                   None if required else field.get_default(call_default_factory=True),
+                   **constraints(field))
+
+    def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
+        """Rows whose value the contract refuses (missing counts only when required)."""
+        if self.kind in (int, float):
+            return self._numbers(np.asarray(values, dtype=float), schema)
+        if self.kind is str:
+            return self._texts(values, schema)
+        if self.kind is list:
+            if self.max_length is None:
+                return np.zeros(len(values), dtype=bool)
+            return np.array([0 if v is None else len(v) for v in values]) > self.max_length
+        missing = np.array([v is None for v in values])
+        return missing & self.required
+
+    def _numbers(self, x: np.ndarray, schema: dict) -> np.ndarray:
+        missing = np.isnan(x)
+        bad = missing & self.required
+        with np.errstate(invalid="ignore"):
+            bad |= ~missing & ~np.isfinite(x)
+            if self.kind is int:
+                bad |= np.isfinite(x) & (x != np.floor(x))
+            if self.ge is not None:
+                bad |= x < self.ge
+            if self.le is not None:
+                bad |= x > self.le
+            box = schema.get("ranges", {}).get(self.column) if self.column in BOXED else None
+            if box:
+                bad |= ~missing & ((x < box[0]) | (x > box[1]))
+        return bad
+
+    def _texts(self, values: np.ndarray, schema: dict) -> np.ndarray:
+        text = strip(values)
+        missing = np.array([v is None for v in text])
+        sizes = np.array([0 if v is None else len(v) for v in text])
+        bad = missing & self.required
+        if self.min_length is not None:
+            bad |= ~missing & (sizes < self.min_length)
+        if self.max_length is not None:
+            bad |= ~missing & (sizes > self.max_length)
+        levels = schema.get("levels", {}).get(self.column)
+        if levels:
+            bad |= ~missing & ~np.isin(np.where(missing, "", text).astype(str), levels)
+        return bad
+
+    def filled(self, values: np.ndarray) -> np.ndarray:
+        """The column as the model reads it: defaults where missing, text stripped, numbers
+        as float (NaN: unknown)."""
+        if self.kind in (int, float, bool):  # flags are numbers to the model, as in training
+            x = np.array([np.nan if v is None else v for v in values], dtype=float) \
+                if self.kind is bool else np.asarray(values, dtype=float)
+            return x if self.default is None else np.where(np.isnan(x), float(self.default), x)
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(strip(values) if self.kind is str else values):
+            out[i] = self.default if value is None else value  # a list stays one cell
+        return out
+
+
+def strip(values: np.ndarray) -> np.ndarray:
+    """Text with surrounding whitespace removed, as the contract reads it (missing: None)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [v.strip() if isinstance(v, str) else None for v in values]
+    return out
