@@ -87,7 +87,7 @@ deploy: setup  ## publish the newest run's model and `sls deploy` STAGE (ARGS="-
 	$(BIN)/airbnb-price deploy --stage $(STAGE) $(ARGS)
 
 bench: setup serving-env  ## every benchmark -> benchmarks/results/*.json (needs a run with a model)
-	@ls runs/*/model/lean.pkl >/dev/null 2>&1 || $(BIN)/airbnb-price run --smoke
+	@ls runs/*/model/compiled.pkl >/dev/null 2>&1 || $(BIN)/airbnb-price run --smoke
 	for b in model_quality detailed_ceiling latency cost size load fuzz pipeline_time cities cache geo_tolerance fleet; do \
 	  echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
