@@ -161,3 +161,28 @@ def test_prices_are_answered_in_the_currency_s_own_minor_unit(model_dir, tmp_pat
             assert isinstance(amount, int) == (digits == 0)
         assert cities.minor_digits(currency) == digits
     assert cities.money(11740.41, "JPY") == "11,740 JPY"
+
+
+def test_an_arrow_table_is_checked_and_priced_as_the_same_columns(model_dir, tmp_path):
+    """A user's Arrow table (here read from Parquet, with nulls and int64 columns) gets the
+    verdicts and prices of the same rows as numpy columns, neighbourhoods left blank found on
+    the map even though `check` cannot fill an Arrow table in place."""
+    import pyarrow.parquet as pq
+
+    from airbnb_price.serve import cache
+
+    store = tmp_path / "store"
+    registry.publish(registry.open_store(str(store)), model_dir)
+    served = cache.Models(str(store)).get(spec.get("amsterdam", "summary"))
+    frame = typed_rows(Path(registry.run_metadata(model_dir)["data"]["path"])).head(600).copy()
+    frame.loc[frame.index[:50], "neighbourhood"] = None
+    inputs = [c for c in features.SUMMARY.input_columns if c in frame]
+    frame[inputs].to_parquet(tmp_path / "rows.parquet", index=False)
+    arrow = pq.read_table(tmp_path / "rows.parquet")
+    columns = examples.columns_of(frame, features.SUMMARY)
+    ok = served.check(columns)
+    assert ok.sum() > 500 and (served.check(arrow) == ok).all()
+    rows = np.flatnonzero(ok)
+    expected = served.price({c: v[rows] for c, v in columns.items()})
+    priced = served.price(arrow.take(rows))
+    np.testing.assert_array_equal(priced, expected)

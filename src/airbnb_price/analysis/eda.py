@@ -39,7 +39,7 @@ def profile_report(frame: pd.DataFrame, dest: Path, smoke: bool = False, title: 
     return dest
 
 
-def column_summary(frame: pd.DataFrame) -> pd.DataFrame:
+def column_stats(frame: pd.DataFrame) -> pd.DataFrame:
     """dtype, blank count and distinct count per column: the schema as the data has it."""
     return pd.DataFrame({
         "dtype": frame.dtypes.astype(str),
@@ -48,7 +48,7 @@ def column_summary(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def price_summary(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+def price_stats(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Listing count and median/mean price per level of `by`, most expensive first."""
     return (frame.groupby(by)[TARGET].agg(listings="size", median="median", mean="mean")
             .round(1).sort_values("median", ascending=False))

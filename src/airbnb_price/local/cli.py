@@ -45,7 +45,7 @@ def _fleet(args: argparse.Namespace) -> int:
         entries, args.feature_set, args.smoke, notebooks, args.scheduler, args.runs_dir,
         args.data_folder or settings.local().data_folder, args.retries,
         args.time_budget)
-    print(f"{fleet.summary(record)}\nfleet report: {fleet_dir / 'index.html'}")
+    print(f"{fleet.terminal_report(record)}\nfleet report: {fleet_dir / 'index.html'}")
     return 0 if record["status"] == "ok" else 1
 
 

@@ -298,7 +298,7 @@ def publish_fleet(fleet_dir: Path, store: registry.Store) -> list[tuple[str, str
     return published
 
 
-def summary(record: dict) -> str:
+def terminal_report(record: dict) -> str:
     """The fleet in a few lines for the terminal: one per city."""
     lines = [f"fleet {record['fleet_id']}: {record['status']}"]
     for row in record["cities"]:

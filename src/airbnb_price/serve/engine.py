@@ -15,6 +15,8 @@ the model saw), the neighbourhood map and the city record (currency, centre, pri
 - `price(columns)`, `answer(columns, explain)`: prices in the city's currency, and the
   response body the endpoint sends.
 
+A table of columns is a mapping of numpy arrays or an Arrow table (`as_columns`).
+
 Errors are domain errors (`InvalidListings`, `NotExplainable`); the handler maps them to HTTP.
 """
 
@@ -36,6 +38,33 @@ from airbnb_price.serve.contract import ListingBase, contract
 #: Contributions returned per listing with explain.
 TOP_CONTRIBUTIONS = 5
 Columns = Mapping[str, np.ndarray]
+
+
+def as_columns(table: Any) -> Columns:
+    """A table of columns as the engine reads it: a mapping of arrays as it is, an Arrow table
+    (pyarrow.Table or RecordBatch: anything with `column_names` and `column()`) as numpy
+    arrays, numbers as float with NaN where null, everything else as objects with None, lists
+    (amenities) as Python lists. pyarrow is never imported here: the Lambda does not install
+    it, and a caller holding an Arrow table has it."""
+    if isinstance(table, Mapping):
+        return table
+    if not (hasattr(table, "column_names") and hasattr(table, "column")):
+        raise TypeError(f"expected a mapping of arrays or an Arrow table, got {type(table)}")
+    columns = {}
+    for name in table.column_names:
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        if values.dtype.kind in "iuf":
+            values = values.astype(float)
+        elif values.dtype == object and any(isinstance(v, np.ndarray) for v in values):
+            values = _objects([None if v is None else v.tolist() for v in values])
+        columns[name] = values
+    return columns
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 class InvalidListings(ValueError):
@@ -123,7 +152,9 @@ class ServedModel:
     def check(self, columns: Columns) -> np.ndarray:
         """Which rows of a table of columns the contract and the map accept, for the whole
         table at once (a column the table lacks is missing in every row). The accepted rows'
-        missing neighbourhoods are filled in from the map, in place."""
+        missing neighbourhoods are filled in from the map, in place (in a mapping; `price`
+        finds them again for an Arrow table)."""
+        columns = as_columns(columns)
         rows = len(next(iter(columns.values())))
         ok = np.ones(rows, dtype=bool)
         for column, rule in self.rules.items():
@@ -161,12 +192,20 @@ class ServedModel:
     # --- pricing --------------------------------------------------------------------------
     def features(self, columns: Columns) -> dict[str, np.ndarray]:
         """The model's input table: defaults filled in, then the very feature functions
-        training used, with distances from the model's own city centre."""
+        training used, with distances from the model's own city centre. A neighbourhood
+        still missing (columns `check` could not fill in place) is found on the map."""
         from airbnb_price.core import features
 
+        columns = as_columns(columns)
         table = {c: rule.filled(columns[c] if c in columns else
                                 np.full(len(next(iter(columns.values()))), None, dtype=object))
                  for c, rule in self.rules.items()}
+        hood = table.get("neighbourhood")
+        missing = [] if hood is None else [i for i, v in enumerate(hood) if v is None]
+        if missing and self.neighbourhoods is not None:
+            found = self.neighbourhoods.locate_many(list(table["latitude"][missing]),
+                                                    list(table["longitude"][missing]))
+            hood[missing] = found
         return features.add_features(table, self.city.centre, self.spec.feature_set,
                                      features.reads_cards(self.model.input_columns))
 
