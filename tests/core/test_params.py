@@ -10,7 +10,7 @@ import pytest
 
 from airbnb_price.core import config
 from airbnb_price.core.params import RunParams
-from airbnb_price.local import cli
+from airbnb_price.local import arguments, cli
 
 NOTEBOOKS = sorted((config.PROJECT_ROOT / "notebooks").glob("0*.ipynb"))
 #: Parameters a notebook has that are not the run's (where its folder is; 03's sizes and
@@ -42,7 +42,7 @@ def test_every_notebook_parameter_is_a_run_parameter_or_its_own(path: Path) -> N
 
 
 def test_every_run_parameter_reaches_the_command_line() -> None:
-    parser = cli.build_parser()
+    parser = arguments.build_parser()
     args = parser.parse_args(["run", "--listings", "l.csv", "--city", "victoria", "--snapshot",
                               "2024-03-23", "--feature-set", "detailed", "--data-folder", "d",
                               "--currency", "cad", "--smoke", "--min-price", "40",
