@@ -105,9 +105,11 @@ def test_detailed_features_same_for_frame_and_dict(shared_data):
     assert as_frame["amenities_count"].min() > 0 and as_frame["description_m2"].notna().any()
 
 
-def test_keyword_flags_equal_a_search_per_text():
-    """The joined-text scan of `_keyword_flags` against `pattern.search` on each text, on
-    every title and description of the shared detailed files (newlines, HTML, scripts)."""
+def test_the_joined_scan_equals_a_search_per_text():
+    """The joined-text scan (`_Joined`: keyword flags, the first number a title or description
+    states) against `pattern.search` on each text, on every title and description of the
+    shared detailed files (newlines, HTML, scripts) and texts made to tempt a match across
+    two texts or a separator inside one."""
     import gzip
 
     from airbnb_price.core import config
@@ -117,9 +119,15 @@ def test_keyword_flags_equal_a_search_per_text():
         with gzip.open(path, "rt") as handle:
             frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
         texts += text_features._texts([*frame["name"], *frame["description"]])
-    texts += ["", "\n", "b&b\nhouse", "home", "cosy\n"]
-    table = {}
-    text_features._keyword_flags(table, texts, "t")
+    texts += ["", "\n", "b&b\nhouse", "home", "cosy\n", "flat for 2", "bedroom", "3",
+              "guests", "2 \x00bed", "45", "m2 4 p", "2\x002 ppl"]
+    joined = text_features._Joined(texts)
     for key, pattern in text_features._KEYWORDS.items():
         expected = np.array([float(bool(pattern.search(t))) for t in texts])
-        np.testing.assert_array_equal(table[f"t_{key}"], expected, err_msg=key)
+        np.testing.assert_array_equal(joined.flags(pattern), expected, err_msg=key)
+    for pattern in (text_features._BEDROOMS, text_features._GUESTS,
+                    text_features._SQUARE_METRES):
+        expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in texts]
+        np.testing.assert_array_equal(joined.first_numbers(pattern), expected,
+                                      err_msg=pattern.pattern)
+    np.testing.assert_array_equal(joined.lengths, [len(t) for t in texts])

@@ -1,12 +1,15 @@
-"""The compiled trees' branch-free path (`trees_predict_steps`: eight rows descend a tree
-together) against the generic walk, on the cases it hands back to the walk: rows with NaN,
-LightGBM's zero-as-missing nodes, and rows left over after the last full group of eight."""
+"""The compiled trees' branch-free path (`trees_predict_steps`: eight binned rows descend a
+tree together) against the generic walk, on the cases it hands back to the walk: rows with NaN,
+LightGBM's zero-as-missing nodes, features with too many thresholds to bin, and rows left over
+after the last full group of eight; and on values equal to a threshold, where binning must
+send a row left exactly as `x <= threshold` does."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from airbnb_price.serve import trees as compiled_trees
 from airbnb_price.train import estimators
 
 
@@ -27,12 +30,35 @@ def _fitted(zero_as_missing: bool):
 def test_the_branch_free_path_equals_the_walk_and_lightgbm(zero_as_missing):
     model, X = _fitted(zero_as_missing)
     trees = estimators.estimator(model)
-    _, _, plain = trees.steps()
+    plain = trees.steps().plain
     assert plain.all() != zero_as_missing  # zero-as-missing trees take the walk
     for rows in (X, X[:13], X[:8], X[:1]):  # full groups, a remainder, one group, one row
         fast = trees.predict(rows)
         np.testing.assert_array_equal(fast, trees.predict_generic(rows))
         np.testing.assert_allclose(fast, model.predict(rows), rtol=0, atol=1e-9)
+
+
+def test_values_on_a_threshold_go_where_the_walk_sends_them():
+    model, X = _fitted(False)
+    trees = estimators.estimator(model)
+    split = trees.nodes[trees.nodes["feature"] >= 0]
+    rows = np.tile(np.nanmedian(X, axis=0), (len(split), 1))
+    rows[np.arange(len(split)), split["feature"]] = split["threshold"]  # exactly on a cut
+    rows = np.concatenate([rows, np.nextafter(rows, np.inf)])  # and just above it
+    np.testing.assert_array_equal(trees.predict(rows), trees.predict_generic(rows))
+    np.testing.assert_allclose(trees.predict(rows), model.predict(rows), rtol=0, atol=1e-9)
+
+
+def test_trees_on_a_feature_with_too_many_thresholds_take_the_walk(monkeypatch):
+    model, X = _fitted(False)
+    trees = estimators.estimator(model)
+    split = trees.nodes[trees.nodes["feature"] >= 0]
+    busiest = max(len(np.unique(split["threshold"][split["feature"] == j])) for j in range(6))
+    monkeypatch.setattr(compiled_trees, "MAX_CUTS", busiest - 1)  # one feature too many
+    form = trees.steps()
+    assert not form.plain.all()
+    np.testing.assert_array_equal(trees.predict(X), trees.predict_generic(X))
+    np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-9)
 
 
 def test_a_tree_that_is_one_leaf_prices_its_value():
@@ -42,5 +68,5 @@ def test_a_tree_that_is_one_leaf_prices_its_value():
     X = np.zeros((50, 2))
     model = lightgbm.LGBMRegressor(n_estimators=3, verbose=-1, n_jobs=1).fit(X, np.arange(50.0))
     trees = estimators.estimator(model)
-    assert (trees.steps()[1] == 0).all()
+    assert (trees.steps().depths == 0).all()
     np.testing.assert_allclose(trees.predict(X[:9]), model.predict(X[:9]), atol=1e-9)

@@ -33,11 +33,6 @@ TITLE_FEATURES = (*(f"title_{k}" for k in TITLE_KEYWORDS), "title_length", "titl
                   "title_guests")
 
 
-def _first_number(pattern: re.Pattern, text: str) -> float:
-    match = pattern.search(text)
-    return float(match.group(1)) if match else np.nan
-
-
 def _texts(values: Any) -> list[str]:
     """Lower-cased, stripped text per row without HTML tags, "" for missing values (NaN,
     None). Stripped because the endpoint strips request strings: a trailing space in the file
@@ -45,29 +40,57 @@ def _texts(values: Any) -> list[str]:
     return [_HTML_TAG.sub(" ", v).strip().lower() if isinstance(v, str) else "" for v in values]
 
 
-def _keyword_flags(table: MutableMapping, texts: list[str], prefix: str) -> None:
-    """A flag per keyword: 1.0 where `pattern.search(text)` matches. Each pattern scans all
-    texts joined by newlines once (one C loop instead of a Python call per text); no keyword
-    pattern can match a newline, so no match spans two texts and every flag equals the
-    per-text search (tests/core/test_features.py holds the two equal on real titles)."""
-    joined = "\n".join(texts)
-    starts = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])]) if texts else np.zeros(0)
+#: Joins the texts of a column for one scan per pattern. No pattern here can match it (none
+#: has `.`, `\s` or a class holding it), so no match spans two texts and one scan of the
+#: joined text finds what a search per text finds (tests/core/test_features.py).
+_JOIN = "\x00"
+
+
+class _Joined:
+    """A column's texts joined by _JOIN, scanned by a pattern once (one C loop instead of a
+    Python call per text); each match is placed in its text by its position."""
+
+    def __init__(self, texts: list[str]):
+        self.count = len(texts)
+        self.lengths = np.array([float(len(t)) for t in texts])
+        self.text = _JOIN.join(texts)
+        self._starts = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])]) if texts else \
+            np.zeros(0)
+
+    def _matches(self, pattern: re.Pattern) -> tuple[np.ndarray, list[re.Match]]:
+        found = list(pattern.finditer(self.text))
+        rows = np.searchsorted(self._starts, [m.start() for m in found], side="right") - 1
+        return rows.astype(np.int64), found
+
+    def flags(self, pattern: re.Pattern) -> np.ndarray:
+        """1.0 where `pattern.search(text)` matches."""
+        flags = np.zeros(self.count)
+        flags[self._matches(pattern)[0]] = 1.0
+        return flags
+
+    def first_numbers(self, pattern: re.Pattern) -> np.ndarray:
+        """The number in group 1 of each text's first match (NaN when none matches)."""
+        numbers = np.full(self.count, np.nan)
+        rows, found = self._matches(pattern)
+        rows, first = np.unique(rows, return_index=True)  # matches come in text order
+        numbers[rows] = [float(found[i].group(1)) for i in first]
+        return numbers
+
+
+def _keyword_flags(table: MutableMapping, texts: _Joined, prefix: str) -> None:
+    """A flag per keyword and the text's length."""
     for key, pattern in _KEYWORDS.items():
-        flags = np.zeros(len(texts))
-        hits = [match.start() for match in pattern.finditer(joined)]
-        if hits:
-            flags[np.searchsorted(starts, hits, side="right") - 1] = 1.0
-        table[f"{prefix}_{key}"] = flags
-    table[f"{prefix}_length"] = np.array([float(len(t)) for t in texts])
+        table[f"{prefix}_{key}"] = texts.flags(pattern)
+    table[f"{prefix}_length"] = texts.lengths
 
 
 def add_title_features(table: MutableMapping) -> MutableMapping:
     """Add TITLE_FEATURES from the `name` column: keyword flags, length, numbers of
     bedrooms/guests the title states (NaN when it states none)."""
-    titles = _texts(table["name"])
+    titles = _Joined(_texts(table["name"]))
     _keyword_flags(table, titles, "title")
-    table["title_bedrooms"] = np.array([_first_number(_BEDROOMS, t) for t in titles])
-    table["title_guests"] = np.array([_first_number(_GUESTS, t) for t in titles])
+    table["title_bedrooms"] = titles.first_numbers(_BEDROOMS)
+    table["title_guests"] = titles.first_numbers(_GUESTS)
     return table
 
 
@@ -188,8 +211,8 @@ def add_detail_features(table: MutableMapping) -> MutableMapping:
     for key, pattern in _AMENITIES.items():
         table[f"amenity_{key}"] = np.array([float(any(pattern.search(a) for a in amenities))
                                             for amenities in lists])
-    descriptions = _texts(table["description"])
+    descriptions = _Joined(_texts(table["description"]))
     _keyword_flags(table, descriptions, "description")
-    area = np.array([_first_number(_SQUARE_METRES, t) for t in descriptions])
+    area = descriptions.first_numbers(_SQUARE_METRES)
     table["description_m2"] = np.where(area < 1000, area, np.nan)
     return table

@@ -78,27 +78,55 @@ void trees_predict(const double *X, int64_t n_rows, int64_t n_cols, const Node *
     }
 }
 
-/* The branch-free form of a node (airbnb_price.serve.trees builds it when a model loads):
- * go to `next + (x > threshold)`. A leaf points at itself with threshold +inf, so a row that
- * has reached its leaf stays there, and every row of a tree takes the same number of steps
- * (the tree's depth) with no data-dependent branch. */
+/* The branch-free form of a node over binned rows (airbnb_price.serve.trees builds both when
+ * a model loads). Every split threshold of a feature is one of its sorted `cuts`; a row's
+ * value x becomes its bin, the number of cuts below it, and
+ *     x > cuts[k]  <=>  bin(x) > k
+ * exactly, so a node compares two small integers: `next + (bin > cut)`. A step is 8 bytes and
+ * a binned row 2 bytes per feature (a double row and a 16-byte step before: twice the cache a
+ * tree and a block of rows take). A leaf points at itself with cut 0xFFFF, above any bin, so
+ * a row that has reached its leaf stays there, and every row of a tree takes the same number
+ * of steps (the tree's depth) with no data-dependent branch. */
 typedef struct {
-    double threshold;
-    int32_t feature;
+    uint16_t feature;
+    uint16_t cut;
     int32_t next;
 } Step;
 
+/* B[i, j] = the number of cuts of feature j below X[i, j] (cuts[offsets[j]:offsets[j + 1]],
+ * ascending): a binary search per value. A NaN gets 0; rows with NaN take the generic walk. */
+void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, const double *cuts,
+               const int64_t *offsets, uint16_t *B) {
+    for (int64_t i = 0; i < n_rows; ++i) {
+        const double *row = X + i * n_cols;
+        uint16_t *bins = B + i * n_cols;
+        for (int64_t j = 0; j < n_cols; ++j) {
+            const double x = row[j];
+            int64_t low = offsets[j], high = offsets[j + 1];
+            if (isnan(x)) {
+                bins[j] = 0;
+                continue;
+            }
+            while (low < high) { /* the first cut >= x */
+                const int64_t middle = low + (high - low) / 2;
+                if (cuts[middle] < x) low = middle + 1; else high = middle;
+            }
+            bins[j] = (uint16_t)(low - offsets[j]);
+        }
+    }
+}
+
 #define LANES 8
 
-/* trees_predict for rows without NaN and trees without LightGBM's zero-as-missing rule
- * (`plain[t]`): LANES rows descend a tree together, their loads independent, so the CPU
- * overlaps them instead of waiting on one row's chain of loads. Other trees, and rows
- * flagged in `has_nan`, take the generic walk. Same sums, in the same order, as
- * trees_predict. */
-void trees_predict_steps(const double *X, int64_t n_rows, int64_t n_cols, const Node *nodes,
-                         const Step *steps, const int32_t *roots, const int32_t *depths,
-                         const uint8_t *plain, int32_t n_trees, const uint8_t *has_nan,
-                         int64_t *scratch, double *out) {
+/* trees_predict for rows without NaN and trees marked `plain` (no LightGBM zero-as-missing
+ * node, every feature within 0xFFFE cuts): LANES binned rows descend a tree together, their
+ * loads independent, so the CPU overlaps them instead of waiting on one row's chain of
+ * loads. Other trees, and rows flagged in `has_nan`, take the generic walk on X. Same sums,
+ * in the same order, as trees_predict. */
+void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int64_t n_cols,
+                         const Node *nodes, const Step *steps, const int32_t *roots,
+                         const int32_t *depths, const uint8_t *plain, int32_t n_trees,
+                         const uint8_t *has_nan, int64_t *scratch, double *out) {
     for (int64_t start = 0; start < n_rows; start += BLOCK) {
         int64_t end = start + BLOCK < n_rows ? start + BLOCK : n_rows;
         int64_t *clean = scratch, *dirty = scratch + BLOCK;
@@ -115,17 +143,17 @@ void trees_predict_steps(const double *X, int64_t n_rows, int64_t n_cols, const 
             const int32_t depth = depths[t];
             int64_t k = 0;
             for (; k + LANES <= n_clean; k += LANES) {
-                const double *rows[LANES];
+                const uint16_t *rows[LANES];
                 int32_t at[LANES];
                 for (int j = 0; j < LANES; ++j) {
-                    rows[j] = X + clean[k + j] * n_cols;
+                    rows[j] = B + clean[k + j] * n_cols;
                     at[j] = root;
                 }
                 for (int32_t d = 0; d < depth; ++d) {
                     int moved = 0;
                     for (int j = 0; j < LANES; ++j) {
-                        const Step *s = &steps[at[j]];
-                        const int32_t to = s->next + (rows[j][s->feature] > s->threshold);
+                        const Step s = steps[at[j]];
+                        const int32_t to = s.next + (rows[j][s.feature] > s.cut);
                         moved |= to != at[j];
                         at[j] = to;
                     }
