@@ -121,13 +121,14 @@ def test_the_joined_scan_equals_a_search_per_text():
         texts += text_features._texts([*frame["name"], *frame["description"]])
     texts += ["", "\n", "b&b\nhouse", "home", "cosy\n", "flat for 2", "bedroom", "3",
               "guests", "2 \x00bed", "45", "m2 4 p", "2\x002 ppl"]
-    joined = text_features._Joined(texts)
-    for key, pattern in text_features._KEYWORDS.items():
-        expected = np.array([float(bool(pattern.search(t))) for t in texts])
-        np.testing.assert_array_equal(joined.flags(pattern), expected, err_msg=key)
-    for pattern in (text_features._BEDROOMS, text_features._GUESTS,
-                    text_features._SQUARE_METRES):
-        expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in texts]
-        np.testing.assert_array_equal(joined.first_numbers(pattern), expected,
-                                      err_msg=pattern.pattern)
-    np.testing.assert_array_equal(joined.lengths, [len(t) for t in texts])
+    numbers = (text_features._BEDROOMS, text_features._GUESTS, text_features._SQUARE_METRES)
+    for chosen in (texts, texts[-11:-10], texts[-1:]):  # a column, and one request's text
+        joined = text_features._Joined(chosen)
+        for key, pattern in text_features._KEYWORDS.items():
+            expected = np.array([float(bool(pattern.search(t))) for t in chosen])
+            np.testing.assert_array_equal(joined.flags(pattern), expected, err_msg=key)
+        for pattern in numbers:
+            expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in chosen]
+            np.testing.assert_array_equal(joined.first_numbers(pattern), expected,
+                                          err_msg=pattern.pattern)
+        np.testing.assert_array_equal(joined.lengths, [len(t) for t in chosen])

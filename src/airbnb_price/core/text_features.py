@@ -64,12 +64,17 @@ class _Joined:
 
     def flags(self, pattern: re.Pattern) -> np.ndarray:
         """1.0 where `pattern.search(text)` matches."""
+        if self.count == 1:  # one request's title: a search costs less than placing matches
+            return np.array([1.0 if pattern.search(self.text) else 0.0])
         flags = np.zeros(self.count)
         flags[self._matches(pattern)[0]] = 1.0
         return flags
 
     def first_numbers(self, pattern: re.Pattern) -> np.ndarray:
         """The number in group 1 of each text's first match (NaN when none matches)."""
+        if self.count == 1:
+            match = pattern.search(self.text)
+            return np.array([float(match.group(1)) if match else np.nan])
         numbers = np.full(self.count, np.nan)
         rows, found = self._matches(pattern)
         rows, first = np.unique(rows, return_index=True)  # matches come in text order
