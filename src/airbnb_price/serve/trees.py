@@ -99,6 +99,10 @@ class BranchFree:
     plain: np.ndarray
     cuts: np.ndarray
     offsets: np.ndarray
+    #: The C library's pointers to the model's arrays (Trees.nodes, steps, Trees.roots,
+    #: depths, plain, cuts, offsets), taken once: each costs 2 µs, a one-listing request's
+    #: trees take tens of µs.
+    pointers: dict[str, int]
 
 
 @dataclass
@@ -126,16 +130,15 @@ class Trees:
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = self._matrix(X)
         out = np.full(len(X), self.base, dtype=np.float64)
-        form = self.steps()
+        at = self.steps().pointers
         binned = np.empty(X.shape, dtype=np.uint16)
-        library().trees_bin(_ptr(X), len(X), X.shape[1], _ptr(form.cuts), _ptr(form.offsets),
+        library().trees_bin(_ptr(X), len(X), X.shape[1], at["cuts"], at["offsets"],
                             _ptr(binned))
         has_nan = np.isnan(X).any(axis=1).view(np.uint8)
         scratch = np.empty(2 * BLOCK, dtype=np.int64)
-        library().trees_predict_steps(_ptr(X), _ptr(binned), len(X), X.shape[1],
-                                      _ptr(self.nodes), _ptr(form.steps), _ptr(self.roots),
-                                      _ptr(form.depths), _ptr(form.plain), len(self.roots),
-                                      _ptr(has_nan), _ptr(scratch), _ptr(out))
+        library().trees_predict_steps(_ptr(X), _ptr(binned), len(X), X.shape[1], at["nodes"],
+                                      at["steps"], at["roots"], at["depths"], at["plain"],
+                                      len(self.roots), _ptr(has_nan), _ptr(scratch), _ptr(out))
         return out
 
     def predict_generic(self, X: np.ndarray) -> np.ndarray:
@@ -173,9 +176,12 @@ class Trees:
             walks[split] = crowded[features]
             walks |= split & (((self.nodes["flags"] >> 1) & 3) == MISSING_ZERO)
             generic = np.bincount(tree, weights=walks, minlength=len(self.roots)) > 0
-            self._steps = BranchFree(steps, self._depths(leaf, tree),
-                                     (~generic).astype(np.uint8),
-                                     np.concatenate([*cuts, np.zeros(0)]), offsets)
+            arrays = {"nodes": self.nodes, "steps": steps, "roots": self.roots,
+                      "depths": self._depths(leaf, tree), "plain": (~generic).astype(np.uint8),
+                      "cuts": np.concatenate([*cuts, np.zeros(0)]), "offsets": offsets}
+            self._steps = BranchFree(arrays["steps"], arrays["depths"], arrays["plain"],
+                                     arrays["cuts"], offsets,
+                                     {name: _ptr(a) for name, a in arrays.items()})
         return self._steps
 
     def _depths(self, leaf: np.ndarray, tree: np.ndarray) -> np.ndarray:
