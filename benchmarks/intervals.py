@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from cities import SHARED, feature_sets_of
 from common import write
@@ -33,28 +36,49 @@ from airbnb_price.train import compiler, experiment, intervals, training
 ROOM_TYPE_MIN = 100
 
 
-def out_of_fold(table: pd.DataFrame, folds: int) -> pd.DataFrame:
-    """Every row's price, range and naive range from the fold it was a test row in."""
-    parts = []
+@dataclass(frozen=True)
+class Fold:
+    """One outer fold as a run sees it: its plan (training rows, a hold-out), the pipeline
+    fitted on the training rows, compiled, the hold-out's honest prices, the test rows."""
+
+    rows: training.Plan
+    compiled: object
+    holdout_prices: np.ndarray
+    X: pd.DataFrame
+    prices: np.ndarray
+
+
+def normalised(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
+    """The project's range (train/intervals.py): split-conformal, normalised by a difficulty
+    model."""
+    calibration = intervals.calibrate(fold.compiled, fold.rows.train, fold.rows.holdout,
+                                      fold.holdout_prices)
+    return calibration.bounds(fold.compiled.transform(fold.X), fold.prices, DEFAULT_LEVEL)
+
+
+def out_of_fold(table: pd.DataFrame, folds: int,
+                methods: dict[str, Callable[[Fold], tuple[np.ndarray, np.ndarray]]]
+                ) -> dict[str, pd.DataFrame]:
+    """Every row's range by each method and its naive range, from the fold it was a test row
+    in (each method on the same folds, plans and fitted pipelines)."""
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in methods}
     for train, test in KFold(folds, shuffle=True, random_state=config.SEED).split(table):
         tr, te = table.iloc[train], table.iloc[test]
         rows = training.plan(tr)
         exp = experiment.setup_experiment(rows.train, "lean", folds=2, test_data=rows.holdout)
         model = exp.create_model("lightgbm", verbose=False)
-        on_train = exp.finalize_model(model)
-        fitted = training.refit(on_train, rows.train)
-        predicted = fitted.predict(rows.holdout.drop(columns=config.TARGET))
-        compiled = compiler.compile_pipeline(fitted, rows.train.drop(columns=config.TARGET))
-        calibration = intervals.calibrate(compiled, rows.train, rows.holdout, predicted)
+        fitted = training.refit(exp.finalize_model(model), rows.train)
         X = te.drop(columns=config.TARGET)
-        prices = fitted.predict(X)
-        low, high = calibration.bounds(compiled.transform(X), prices, DEFAULT_LEVEL)
+        fold = Fold(rows, compiler.compile_pipeline(fitted, rows.train.drop(columns=config.TARGET)),
+                    fitted.predict(rows.holdout.drop(columns=config.TARGET)), X, fitted.predict(X))
         naive = intervals.naive_ranges(tr, X, DEFAULT_LEVEL)
-        parts.append(pd.DataFrame({"price": te[config.TARGET].to_numpy(), "low": low,
-                                   "high": high, "naive_low": naive[:, 0],
-                                   "naive_high": naive[:, 1],
-                                   "room_type": te["room_type"].to_numpy()}))
-    return pd.concat(parts, ignore_index=True)
+        for name, method in methods.items():
+            low, high = method(fold)
+            parts[name].append(pd.DataFrame({
+                "price": te[config.TARGET].to_numpy(), "low": low, "high": high,
+                "naive_low": naive[:, 0], "naive_high": naive[:, 1],
+                "room_type": te["room_type"].to_numpy()}))
+    return {name: pd.concat(found, ignore_index=True) for name, found in parts.items()}
 
 
 def score(frame: pd.DataFrame) -> dict:
@@ -90,7 +114,7 @@ def main() -> None:
         for feature_set in feature_sets_of(args.data_folder, city):
             table = tables.prepare(RunParams(city=city, feature_set=feature_set,
                                              data_folder=str(args.data_folder))).table
-            scored = score(out_of_fold(table, args.folds))
+            scored = score(out_of_fold(table, args.folds, {"normalised": normalised})["normalised"])
             result["cities"][spec.get(city, feature_set).name] = scored
             print(city, feature_set, {k: scored[k] for k in ("coverage", "width_vs_naive")},
                   flush=True)
