@@ -157,14 +157,7 @@ class Trees:
             leaf = self.nodes["feature"] < 0
             split = ~leaf
             features = self.nodes["feature"][split]
-            thresholds = self.nodes["threshold"][split]
-            cuts = [np.unique(thresholds[features == j]) for j in range(self.n_features)]
-            offsets = np.cumsum([0, *(len(c) for c in cuts)]).astype(np.int64)
-            crowded = np.array([len(c) > MAX_CUTS for c in cuts])  # its trees walk
-            cut = np.zeros(len(features), dtype=np.uint16)
-            for j in np.flatnonzero(~crowded):
-                mine = features == j
-                cut[mine] = np.searchsorted(cuts[j], thresholds[mine])
+            cuts, crowded, cut = self._cuts(features, self.nodes["threshold"][split])
             steps = np.zeros(len(self.nodes), dtype=STEP)
             steps["cut"] = LEAF_CUT
             steps["cut"][split] = cut
@@ -178,11 +171,25 @@ class Trees:
             generic = np.bincount(tree, weights=walks, minlength=len(self.roots)) > 0
             arrays = {"nodes": self.nodes, "steps": steps, "roots": self.roots,
                       "depths": self._depths(leaf, tree), "plain": (~generic).astype(np.uint8),
-                      "cuts": np.concatenate([*cuts, np.zeros(0)]), "offsets": offsets}
+                      "cuts": np.concatenate([*cuts, np.zeros(0)]),
+                      "offsets": np.cumsum([0, *(len(c) for c in cuts)]).astype(np.int64)}
             self._steps = BranchFree(arrays["steps"], arrays["depths"], arrays["plain"],
-                                     arrays["cuts"], offsets,
+                                     arrays["cuts"], arrays["offsets"],
                                      {name: _ptr(a) for name, a in arrays.items()})
         return self._steps
+
+    def _cuts(self, features: np.ndarray, thresholds: np.ndarray
+              ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """For the split nodes' features and thresholds: each feature's sorted thresholds,
+        which features have more than MAX_CUTS of them (their trees take the walk), and each
+        node's cut, its threshold's rank among its feature's."""
+        cuts = [np.unique(thresholds[features == j]) for j in range(self.n_features)]
+        crowded = np.array([len(c) > MAX_CUTS for c in cuts], dtype=bool)
+        cut = np.zeros(len(features), dtype=np.uint16)
+        for j in np.flatnonzero(~crowded):
+            mine = features == j
+            cut[mine] = np.searchsorted(cuts[j], thresholds[mine])
+        return cuts, crowded, cut
 
     def _depths(self, leaf: np.ndarray, tree: np.ndarray) -> np.ndarray:
         """Each tree's deepest leaf (root: 0), children found level by level."""
