@@ -13,7 +13,8 @@ Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make ben
   both + joblib.load + one predict).
 - the compiled artifact alone (compiler.measure): load time, one-listing predict time, size.
 - floors, same run: the share of a cold start spent importing the handler module (numpy,
-  pydantic, powertools, the engine; before any model), and the share of a warm call spent in
+  pydantic, powertools, the engine; before any model), a fresh process that imports the
+  handler and makes the store's S3 client (boto3) and stops there, and the share of a warm call spent in
   the engine (`listings` + `answer` for the one listing, no HTTP): what is left of a warm call
   is powertools' event, routing, logging and metrics, and the response's JSON; and a warm
   call through the same powertools stack around a route that answers a constant.
@@ -50,6 +51,19 @@ print("IMPORTED", time.perf_counter() - started, file=sys.stderr)
 event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, sys.argv[1].encode())
 response = handler(event, httpapi.LambdaContext())
 assert response["statusCode"] == 200, response
+print("COLD", time.perf_counter() - started, file=sys.stderr)
+"""
+
+#: The floor of a cold start: the handler imported and the store's S3 client made (boto3
+#: imported), before any request to S3 or any model.
+FLOOR_PROBE = """
+import time; started = time.perf_counter()
+import os, sys
+from pathlib import Path
+from airbnb_price.core import config, registry
+from airbnb_price.ops import httpapi
+handler = httpapi.load_handler(task_root=Path(sys.argv[1]), environment={})
+registry.open_store(os.environ[config.MODEL_STORE_ENV]).client
 print("COLD", time.perf_counter() - started, file=sys.stderr)
 """
 
@@ -180,6 +194,7 @@ def main() -> None:
             detailed = warm(handler, "/predict", json.dumps(spec.get(feature_set="detailed").example())
                             .encode(), args.calls) if has_detailed else None
         engine_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)], args.cold_runs)
+        floor_cold = cold(python, FLOOR_PROBE, [str(config.LAMBDA_DIR)], args.cold_runs)["COLD"]
     engine_cold, imported = engine_cold["COLD"], engine_cold["IMPORTED"]
     pycaret_cold = cold(Path(sys.executable), PYCARET_PROBE,
                         [str(newest_model_dir() / "model.pkl"), one.decode()], 3)["COLD"]
@@ -209,6 +224,7 @@ def main() -> None:
         "cold_start_p50_s": round(float(np.median(engine_cold)), 3),
         "cold_start_runs_s": [round(s, 3) for s in engine_cold],
         "cold_start_import_p50_s": round(float(np.median(imported)), 3),
+        "cold_start_floor_p50_s": round(float(np.median(floor_cold)), 3),
         "baseline_lean_artifact_cold_start_p50_s": round(float(np.median(lean_cold)), 3),
         "cold_start_python": str(python.relative_to(config.PROJECT_ROOT)
                                  if python.is_relative_to(config.PROJECT_ROOT) else python),
