@@ -13,11 +13,10 @@ Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make ben
   both + joblib.load + one predict).
 - the compiled artifact alone (compiler.measure): load time, one-listing predict time, size.
 - floors, same run: the share of a cold start spent importing the handler module (numpy,
-  pydantic, powertools, the engine; before any model), a fresh process that imports the
-  handler and makes the store's S3 client (boto3) and stops there, and the share of a warm call spent in
-  the engine (`listings` + `answer` for the one listing, no HTTP): what is left of a warm call
-  is powertools' event, routing, logging and metrics, and the response's JSON; and a warm
-  call through the same powertools stack around a route that answers a constant.
+  pydantic, powertools, the engine; before any model); a fresh process that imports the
+  handler, makes the store's S3 client (boto3) and stops there; the share of a warm call
+  spent in the engine (`listings` + `answer` for the one listing, in process, no HTTP); and a
+  warm call through the same powertools stack around a route that answers a constant.
 Writes results/latency.json (warm_p50_ms, warm_p99_ms, batch100_p50_ms, cold_start_p50_s, ...).
 """
 
@@ -132,8 +131,9 @@ def cold(python: Path, probe: str, args: list[str], runs: int) -> dict[str, list
                               timeout=300, check=True,
                               env=os.environ | httpapi.function_environment())
         for line in done.stderr.splitlines():
-            if line.split(" ", 1)[0] in seconds:
-                seconds[line.split()[0]].append(float(line.split()[1]))
+            marker, _, value = line.partition(" ")
+            if marker in seconds:
+                seconds[marker].append(float(value))
     return seconds
 
 
@@ -162,16 +162,6 @@ def powertools_floor(body: bytes, calls: int) -> dict:
     def handler(event: dict, context: object) -> dict:
         return app.resolve(event, context)
     return warm(handler, "/predict", body, calls)
-
-
-def engine_only(model: spec.ModelSpec, calls: int) -> dict:
-    """A warm call's engine share: the contract's listings and the answer for one listing,
-    in process, the served model built once as the endpoint builds it."""
-    loaded = registry.LoadedModel("run", artifact.load(newest_model_dir()),
-                                  registry.run_metadata(newest_model_dir()))
-    served = engine.ServedModel.build(loaded, model, None)
-    items = [model.example()]
-    return repeated_calls(lambda: served.answer(served.listings(items)), calls)
 
 
 def main() -> None:
@@ -203,11 +193,12 @@ def main() -> None:
     lean_cold = cold(Path(sys.executable), LEAN_PROBE, [str(lean_path), one.decode()], 5)["COLD"]
     lean_path.unlink()
     model = spec.get()
-    in_engine = engine_only(model, args.calls)
     loaded = registry.LoadedModel("run", artifact.load(newest_model_dir()),
                                   registry.run_metadata(newest_model_dir()))
-    served = engine.ServedModel.build(loaded, model, None)
-    row = served.features(served.listings([model.example()]))
+    served = engine.ServedModel.build(loaded, model, None)  # as the endpoint builds it
+    items = [model.example()]
+    in_engine = repeated_calls(lambda: served.answer(served.listings(items)), args.calls)
+    row = served.features(served.listings(items))
     compiled = compiler.measure(newest_model_dir() / registry.COMPILED, row, repeats=1000)
     result = {
         "compiled_artifact": compiled,
