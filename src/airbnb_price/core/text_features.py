@@ -59,8 +59,7 @@ class _Joined:
 
     def _matches(self, pattern: re.Pattern) -> tuple[np.ndarray, list[re.Match]]:
         found = list(pattern.finditer(self.text))
-        rows = np.searchsorted(self._starts, [m.start() for m in found], side="right") - 1
-        return rows.astype(np.int64), found
+        return np.searchsorted(self._starts, [m.start() for m in found], side="right") - 1, found
 
     def flags(self, pattern: re.Pattern) -> np.ndarray:
         """1.0 where `pattern.search(text)` matches."""
