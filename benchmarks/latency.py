@@ -6,15 +6,18 @@ Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make ben
   one listing and a batch of 100, p50/p99 over --calls calls (logging on, as in Lambda); one
   detailed listing when a run has a detailed model.
 - cold: a fresh process in the serving environment (.venv-serving, built like the image):
-  imports + model load from S3 + the first answer, p50 over --cold-runs processes.
-- baselines, same run: the same in a process that unpickles the PyCaret pipeline instead
+  imports + model load from S3 + the first answer, p50 over --cold-runs processes. The
+  credentials are in the environment, as Lambda gives them, so the store reads with a signed
+  GET from the standard library (core/s3get.py).
+- baselines, same run: the same cold start with the credentials in a profile instead, so the
+  store reads through boto3 (import + client: every read before core/s3get.py); the same in
+  a process that unpickles the PyCaret pipeline instead
   (import pycaret + load model.pkl + one pipeline.predict), and in one that loads the serving
   artifact as it was before the compiled engine (scikit-learn and LightGBM objects: import
   both + joblib.load + one predict).
 - the compiled artifact alone (compiler.measure): load time, one-listing predict time, size.
 - floors, same run: the share of a cold start spent importing the handler module (numpy,
-  pydantic, powertools, the engine; before any model); a fresh process that imports the
-  handler, makes the store's S3 client (boto3) and stops there; the share of a warm call
+  pydantic, powertools, the engine; before any model); the share of a warm call
   spent in the engine (`listings` + `answer` for the one listing, in process, no HTTP); and a
   warm call through the same powertools stack around a route that answers a constant.
 Writes results/latency.json (warm_p50_ms, warm_p99_ms, batch100_p50_ms, cold_start_p50_s, ...).
@@ -27,6 +30,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -50,19 +54,6 @@ print("IMPORTED", time.perf_counter() - started, file=sys.stderr)
 event = httpapi.to_event("POST", "/predict", {"content-type": "application/json"}, sys.argv[1].encode())
 response = handler(event, httpapi.LambdaContext())
 assert response["statusCode"] == 200, response
-print("COLD", time.perf_counter() - started, file=sys.stderr)
-"""
-
-#: The floor of a cold start: the handler imported and the store's S3 client made (boto3
-#: imported), before any request to S3 or any model.
-FLOOR_PROBE = """
-import time; started = time.perf_counter()
-import os, sys
-from pathlib import Path
-from airbnb_price.core import config, registry
-from airbnb_price.ops import httpapi
-handler = httpapi.load_handler(task_root=Path(sys.argv[1]), environment={})
-registry.open_store(os.environ[config.MODEL_STORE_ENV]).client
 print("COLD", time.perf_counter() - started, file=sys.stderr)
 """
 
@@ -122,19 +113,30 @@ def warm(handler, target: str, body: bytes, calls: int) -> dict:
     return repeated_calls(call, calls)
 
 
-def cold(python: Path, probe: str, args: list[str], runs: int) -> dict[str, list[float]]:
+def cold(python: Path, probe: str, args: list[str], runs: int,
+         env: dict[str, str] | None = None) -> dict[str, list[float]]:
     """Seconds per fresh process: to the first answer ("COLD"), and to the handler imported
     ("IMPORTED", for the probes that print it)."""
     seconds: dict[str, list[float]] = {"COLD": [], "IMPORTED": []}
     for _ in range(runs):
         done = subprocess.run([str(python), "-c", probe, *args], capture_output=True, text=True,
                               timeout=300, check=True,
-                              env=os.environ | httpapi.function_environment())
+                              env=env or os.environ | httpapi.function_environment())
         for line in done.stderr.splitlines():
             marker, _, value = line.partition(" ")
             if marker in seconds:
                 seconds[marker].append(float(value))
     return seconds
+
+
+def boto3_reads(folder: Path) -> dict[str, str]:
+    """The function's environment with its credentials in a shared credentials file instead
+    (a profile): the store then reads through boto3, as every read did before core/s3get.py."""
+    env = os.environ | httpapi.function_environment()
+    keys = {k: env.pop(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    (folder / "credentials").write_text("[default]\n" + "".join(
+        f"{k.lower()} = {v}\n" for k, v in keys.items()))
+    return env | {"AWS_SHARED_CREDENTIALS_FILE": str(folder / "credentials")}
 
 
 def powertools_floor(body: bytes, calls: int) -> dict:
@@ -184,7 +186,9 @@ def main() -> None:
             detailed = warm(handler, "/predict", json.dumps(spec.get(feature_set="detailed").example())
                             .encode(), args.calls) if has_detailed else None
         engine_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)], args.cold_runs)
-        floor_cold = cold(python, FLOOR_PROBE, [str(config.LAMBDA_DIR)], args.cold_runs)["COLD"]
+        with tempfile.TemporaryDirectory() as folder:
+            boto3_cold = cold(python, COLD_PROBE, [one.decode(), str(config.LAMBDA_DIR)],
+                              args.cold_runs, boto3_reads(Path(folder)))["COLD"]
     engine_cold, imported = engine_cold["COLD"], engine_cold["IMPORTED"]
     pycaret_cold = cold(Path(sys.executable), PYCARET_PROBE,
                         [str(newest_model_dir() / "model.pkl"), one.decode()], 3)["COLD"]
@@ -215,7 +219,7 @@ def main() -> None:
         "cold_start_p50_s": round(float(np.median(engine_cold)), 3),
         "cold_start_runs_s": [round(s, 3) for s in engine_cold],
         "cold_start_import_p50_s": round(float(np.median(imported)), 3),
-        "cold_start_floor_p50_s": round(float(np.median(floor_cold)), 3),
+        "baseline_boto3_reads_cold_start_p50_s": round(float(np.median(boto3_cold)), 3),
         "baseline_lean_artifact_cold_start_p50_s": round(float(np.median(lean_cold)), 3),
         "cold_start_python": str(python.relative_to(config.PROJECT_ROOT)
                                  if python.is_relative_to(config.PROJECT_ROOT) else python),

@@ -1,4 +1,5 @@
-"""Registry: local folder, moto in-process and moto's server over HTTP."""
+"""Registry: a local folder and moto's server over HTTP (reads as Lambda makes them: a signed
+GET from the standard library, core/s3get.py; writes and listings through boto3)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import threading
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from airbnb_price.core import registry, spec
 from airbnb_price.local import cli
@@ -25,12 +25,17 @@ def aws_env(monkeypatch):
         monkeypatch.setenv(key, value)
 
 
+@pytest.fixture(scope="module")
+def moto_server():
+    """S3 from moto's server in its own process, reached over HTTP via AWS_ENDPOINT_URL."""
+    with moto.moto_s3(BUCKET) as url:
+        yield url
+
+
 @pytest.fixture
-def s3_store(aws_env):
-    with mock_aws():
-        boto3.client("s3").create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        yield registry.open_store(f"s3://{BUCKET}/models")
+def s3_store(moto_server, request):
+    """A store of its own per test (a prefix no other test writes) on the module's server."""
+    return registry.open_store(f"s3://{BUCKET}/{request.node.name.replace('[', '-').strip(']')}")
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -112,13 +117,6 @@ def test_publish_refuses_incomplete_model_dir(tmp_path, model_dir):
     (partial / "compiled.pkl").unlink()
     with pytest.raises(registry.ModelNotFound, match="lacks compiled.pkl"):
         registry.publish(registry.open_store(tmp_path / "store"), partial)
-
-
-@pytest.fixture
-def moto_server():
-    """S3 from moto's server in its own process, reached over HTTP via AWS_ENDPOINT_URL."""
-    with moto.moto_s3(BUCKET) as url:
-        yield url
 
 
 def test_cli_against_moto_server(moto_server, smoke_run, capsys):

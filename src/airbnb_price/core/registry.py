@@ -12,8 +12,10 @@ Layout under the store root (`/path/to/dir` or `s3://bucket/prefix`):
     <model-name>/latest.json               {"version": ...}: written last, so it only ever names
                                            a version whose files are all in place
 
-S3 access goes through boto3, which honours AWS_ENDPOINT_URL (moto's server in tests). This
-module never imports pandas or PyCaret: the Lambda handler loads models through it.
+S3 access goes through boto3, which honours AWS_ENDPOINT_URL (moto's server in tests), except
+reads where the environment holds credentials and a region, as in Lambda: those are a signed
+GET from the standard library (core/s3get.py), which spares a cold start boto3's import and
+client. This module never imports pandas or PyCaret: the Lambda handler loads models through it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airbnb_price.core import config, geo, settings, spec
+from airbnb_price.core import config, geo, s3get, settings, spec
 
 #: The served artifact's file, and the one of models published before the compiled engine.
 COMPILED = "compiled.pkl"
@@ -83,6 +85,8 @@ class S3Store:
             raise RegistryError(f"store URL {url!r} has no bucket name")
         self.bucket, self.prefix, self.url = bucket, prefix.strip("/"), url.rstrip("/")
         self._client = client
+        #: Reads without boto3 when the environment allows (not with a client given).
+        self._reader = None if client is not None else s3get.Reader.from_environment()
 
     @property
     def client(self) -> Any:
@@ -102,7 +106,16 @@ class S3Store:
         self._call("put_object", key, Body=body)
 
     def get(self, key: str) -> bytes:
-        return self._call("get_object", key)["Body"].read()
+        if self._reader is None:
+            return self._call("get_object", key)["Body"].read()
+        where = f"s3://{self.bucket}/{self._key(key)}"
+        try:
+            return self._reader.get(self.bucket, self._key(key), config.S3_READ_TIMEOUT_S,
+                                    config.S3_MAX_ATTEMPTS)
+        except s3get.S3Failed as exc:
+            if exc.missing:
+                raise ModelNotFound(f"{where} does not exist ({exc.code})") from exc
+            raise RegistryError(f"S3 get_object on {where} failed: {exc}") from exc
 
     def list(self, prefix: str) -> list[str]:
         """The folders under `prefix` ("" for the store's root); needs s3:ListBucket, which the
