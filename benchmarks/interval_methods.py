@@ -8,6 +8,12 @@ If CQR is no narrower where the project's range misses the 0.8x-naive width targ
 is set by how much the listing's columns tell about its price (the point model's error), not
 by the way the range is calibrated.
 
+And whether more calibration rows steady the coverage of small cities (a few hundred
+listings, so a few dozen calibration rows per fold): cross-conformal scores every training row
+by a refit of the pipeline that did not see it (`cross`), five times the rows, at the price of
+refits on four fifths of them (weaker than the served model where the learning curve is still
+steep).
+
 Usage: python benchmarks/interval_methods.py [--cities amsterdam valencia ...] [--feature-sets
 summary] [--folds 5]
 Writes results/interval_methods.json.
@@ -23,12 +29,14 @@ from cities import SHARED, feature_sets_of
 from common import write
 from intervals import Fold, normalised, out_of_fold, score
 from lightgbm import LGBMRegressor
+from sklearn.model_selection import KFold
 
 from airbnb_price.core import config, spec
 from airbnb_price.core.params import RunParams
 from airbnb_price.data import tables
+from airbnb_price.serve import ranges
 from airbnb_price.serve.ranges import DEFAULT_LEVEL
-from airbnb_price.train import intervals
+from airbnb_price.train import intervals, training
 
 #: The quantile models: as small as the difficulty model (train/intervals.DIFFICULTY_PARAMS).
 QUANTILE_PARAMS = {"n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15,
@@ -54,6 +62,31 @@ def cqr(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
     return (np.exp(low.predict(test) - scores[rank]), np.exp(high.predict(test) + scores[rank]))
 
 
+def cross(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-conformal (MAPIE's "cv" method, normalised): every training row's conformity
+    score from a refit of the pipeline and a difficulty model that did not see it (5 folds),
+    so the quantile rests on all the training rows instead of the hold-out's calibration part;
+    the served difficulty model learns from every row's out-of-fold error."""
+    train = fold.rows.train
+    X, y = train.drop(columns=config.TARGET), train[config.TARGET]
+    matrix = fold.compiled.transform(X)
+    splits = list(KFold(5, shuffle=True, random_state=config.SEED).split(X))
+    errors, widths = np.empty(len(train)), np.empty(len(train))
+    for fit, scored in splits:
+        refitted = training.refit(fold.pipeline, train.iloc[fit])
+        errors[scored] = np.abs(np.log(y.iloc[scored]) - np.log(refitted.predict(X.iloc[scored])))
+    floor = max(float(np.quantile(errors, 0.05)), 1e-3)
+    for fit, scored in splits:
+        widths[scored] = difficulty(matrix[fit], errors[fit]).predict(matrix[scored])
+    calibration = ranges.Calibration(difficulty(matrix, errors),
+                                     np.sort(errors / np.maximum(widths, floor)), floor)
+    return calibration.bounds(fold.compiled.transform(fold.X), fold.prices, DEFAULT_LEVEL)
+
+
+def difficulty(matrix: np.ndarray, errors: np.ndarray) -> LGBMRegressor:
+    return LGBMRegressor(**intervals.DIFFICULTY_PARAMS).fit(matrix, errors)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cities", nargs="*", default=["albany", "amsterdam", "valencia",
@@ -67,7 +100,8 @@ def main() -> None:
         for feature_set in (f for f in feature_sets_of(SHARED, city) if f in args.feature_sets):
             table = tables.prepare(RunParams(city=city, feature_set=feature_set,
                                              data_folder=str(SHARED))).table
-            found = out_of_fold(table, args.folds, {"normalised": normalised, "cqr": cqr})
+            found = out_of_fold(table, args.folds, {"normalised": normalised, "cqr": cqr,
+                                                      "cross": cross})
             scored = {name: score(frame) for name, frame in found.items()}
             result["cities"][spec.get(city, feature_set).name] = scored
             print(city, feature_set, {name: (r["coverage"], r["width_vs_naive"])

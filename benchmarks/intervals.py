@@ -42,6 +42,7 @@ class Fold:
     fitted on the training rows, compiled, the hold-out's honest prices, the test rows."""
 
     rows: training.Plan
+    pipeline: object
     compiled: object
     holdout_prices: np.ndarray
     X: pd.DataFrame
@@ -69,7 +70,7 @@ def out_of_fold(table: pd.DataFrame, folds: int,
         model = exp.create_model("lightgbm", verbose=False)
         fitted = training.refit(exp.finalize_model(model), rows.train)
         X = te.drop(columns=config.TARGET)
-        fold = Fold(rows, compiler.compile_pipeline(fitted, rows.train.drop(columns=config.TARGET)),
+        fold = Fold(rows, fitted, compiler.compile_pipeline(fitted, rows.train.drop(columns=config.TARGET)),
                     fitted.predict(rows.holdout.drop(columns=config.TARGET)), X, fitted.predict(X))
         naive = intervals.naive_ranges(tr, X, DEFAULT_LEVEL)
         for name, method in methods.items():
