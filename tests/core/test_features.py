@@ -111,6 +111,7 @@ def test_the_joined_scan_equals_a_search_per_text():
     shared detailed files (newlines, HTML, scripts) and texts made to tempt a match across
     two texts or a separator inside one."""
     import gzip
+    import re
 
     from airbnb_price.core import config
 
@@ -124,9 +125,10 @@ def test_the_joined_scan_equals_a_search_per_text():
     numbers = (text_features._BEDROOMS, text_features._GUESTS, text_features._SQUARE_METRES)
     for chosen in (texts, texts[-11:-10], texts[-1:]):  # a column, and one request's text
         joined = text_features._Joined(chosen)
-        for key, pattern in text_features._KEYWORDS.items():
-            expected = np.array([float(bool(pattern.search(t))) for t in chosen])
-            np.testing.assert_array_equal(joined.flags(pattern), expected, err_msg=key)
+        for key, written in text_features.TITLE_KEYWORDS.items():  # as written, one pattern
+            expected = np.array([float(bool(re.search(written, t))) for t in chosen])
+            np.testing.assert_array_equal(joined.flags(text_features._KEYWORDS[key]), expected,
+                                          err_msg=key)
         for pattern in numbers:
             expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in chosen]
             np.testing.assert_array_equal(joined.first_numbers(pattern), expected,
@@ -134,10 +136,10 @@ def test_the_joined_scan_equals_a_search_per_text():
         np.testing.assert_array_equal(joined.lengths, [len(t) for t in chosen])
 
 
-def test_whole_words_written_letters_first_match_as_word_boundaries():
-    """TITLE_KEYWORDS writes a whole word `room(?<!\\wroom)\\b` for speed: it finds exactly
-    what `\\broom\\b` finds, on every title and description of the shared detailed files and on
-    words made to sit at every kind of edge."""
+def test_patterns_written_for_speed_match_as_written_plainly():
+    """TITLE_KEYWORDS writes a whole word `room(?<!\\wroom)\\b` and the numbers `\\d\\d*` for
+    speed: they find exactly what `\\broom\\b` and `\\d+` find, on every title and description
+    of the shared detailed files and on words made to sit at every kind of edge."""
     import gzip
     import re
 
@@ -151,8 +153,22 @@ def test_whole_words_written_letters_first_match_as_word_boundaries():
             frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
         texts += text_features._texts([*frame["name"], *frame["description"]])
     for key, pattern in plain.items():
-        written = text_features._KEYWORDS[key]
+        written = re.compile(text_features.TITLE_KEYWORDS[key])
         assert written.pattern != pattern
         for text in texts:
             assert ([m.span() for m in written.finditer(text)]
                     == [m.span() for m in re.finditer(pattern, text)]), (key, text)
+    numbers = {text_features._BEDROOMS: r"(\d+)\s*(?:-\s*)?(?:bed|br\b|bdr|bedroom|slaapkamer)",
+               text_features._GUESTS: r"(\d+)\s*(?:p\b|pers|people|guests|ppl)",
+               text_features._SQUARE_METRES: r"(\d{2,3})\s*(?:m2|m²|sqm|square met|sq\.? ?m)"}
+    for written, pattern in numbers.items():  # numbers written \d\d*, not \d+
+        for text in [*texts, "12345 beds", "2br", "1234 m2", "99sqm"]:
+            assert ([m.group(1) for m in written.finditer(text)]
+                    == [m.group(1) for m in re.finditer(pattern, text)]), (pattern, text)
+
+
+def test_a_pattern_splits_into_its_top_level_alternatives():
+    """Groups, classes and escaped bars stay whole; each alternative compiles alone."""
+    found = text_features._alternatives(r"a|b(c|d)e|[x|y]|\|z|home\b")
+    assert [p.pattern for p in found] == ["a", "b(c|d)e", "[x|y]", r"\|z", r"home\b"]
+    assert [p.pattern for p in text_features._alternatives("loft")] == ["loft"]
