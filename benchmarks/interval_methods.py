@@ -48,13 +48,13 @@ QUANTILE_PARAMS = {"n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15,
 def cqr(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
     """CQR at DEFAULT_LEVEL: quantile models on the training rows (the pipeline's own
     features), conformity scores max(low - y, y - high) in log price on the hold-out's
-    calibration part (the rows the project's range calibrates on)."""
+    rows (every hold-out row, as the project's range calibrates on)."""
     tails = ((1 - DEFAULT_LEVEL) / 2, (1 + DEFAULT_LEVEL) / 2)
     X = fold.compiled.transform(fold.rows.train.drop(columns=config.TARGET))
     y = np.log(fold.rows.train[config.TARGET].to_numpy(dtype=float))
     low, high = (LGBMRegressor(objective="quantile", alpha=a, **QUANTILE_PARAMS).fit(X, y)
                  for a in tails)
-    part = fold.rows.holdout.iloc[intervals._parts(len(fold.rows.holdout))[0]]
+    part = fold.rows.holdout
     Xc = fold.compiled.transform(part.drop(columns=config.TARGET))
     yc = np.log(part[config.TARGET].to_numpy(dtype=float))
     scores = np.sort(np.maximum(low.predict(Xc) - yc, yc - high.predict(Xc)))
@@ -66,7 +66,7 @@ def cqr(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
 def cross(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
     """Cross-conformal (MAPIE's "cv" method, normalised): every training row's conformity
     score from a refit of the pipeline and a difficulty model that did not see it (5 folds),
-    so the quantile rests on all the training rows instead of the hold-out's calibration part;
+    so the quantile rests on all the training rows instead of the hold-out alone;
     the served difficulty model learns from every row's out-of-fold error."""
     train = fold.rows.train
     X, y = train.drop(columns=config.TARGET), train[config.TARGET]
@@ -92,10 +92,9 @@ def asymmetric(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
     half, so the guarantee holds); narrower where the errors are skewed."""
     calibration = intervals.calibrate(fold.compiled, fold.rows.train, fold.rows.holdout,
                                       fold.holdout_prices)
-    scored, _ = intervals._parts(len(fold.rows.holdout))
-    part = fold.rows.holdout.iloc[scored]
+    part = fold.rows.holdout
     signed = np.sort((np.log(part[config.TARGET].to_numpy(dtype=float))
-                      - np.log(fold.holdout_prices[scored]))
+                      - np.log(fold.holdout_prices))
                      / calibration.widths(fold.compiled.transform(part.drop(columns=config.TARGET))))
     n, tail = len(signed), (1 - DEFAULT_LEVEL) / 2
     low = signed[max(0, int(np.floor((n + 1) * tail)) - 1)]
