@@ -132,9 +132,12 @@ def test_metrics_and_model_written(smoke_run):
     assert 0.6 < spread["coverage"] < 0.95, spread  # 80% give or take a small sample's noise
     assert 0 < spread["typical"][0] < spread["typical"][1]
     assert set(spread["by_room_type"]) >= {"Entire home/apt", "Private room"}
-    assert len(spread["by_price_decile"]) == 10
+    assert len(spread["by_price_decile"]) == 10 and len(spread["by_neighbourhood"]) >= 10
+    for group in (*spread["by_room_type"].values(), *spread["by_neighbourhood"].values()):
+        assert group["mean_width"] > 0 and group["naive_mean_width"] > 0, group
+    assert sum(g["listings"] for g in spread["by_room_type"].values()) == spread["listings"]
     for name in ("shap_bar", "shap_beeswarm", "shap_waterfall_typical",
-                 "shap_dependence_distance_to_centre_km"):
+                 "shap_dependence_distance_to_centre_km", "range_coverage"):
         assert (smoke_run / "figures" / f"{name}.png").stat().st_size > 5_000
 
 

@@ -139,15 +139,31 @@ def choropleth(frame: pd.DataFrame, collection: dict) -> plt.Figure:
 
 
 def range_coverage(report: Mapping) -> plt.Figure:
-    """Share of held-out listings inside their price range, by room type and by price decile
-    (metrics.json's "range"), against the level asked for."""
-    groups = {"room type": report["by_room_type"], "price decile": report["by_price_decile"]}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
-    for ax, (label, shares) in zip(axes, groups.items(), strict=True):
-        ax.bar(list(shares), [g["coverage"] for g in shares.values()])
-        ax.axhline(report["level"], color="black", linestyle="--", linewidth=1)
-        ax.set(title=f"Inside the {report['level']:.0%} range, by {label}", ylim=(0, 1))
-        ax.tick_params(axis="x", labelrotation=30 if label == "room type" else 0)
+    """Share of held-out listings inside their price range (top, against the level asked for)
+    and the range's mean width against the naive range's (bottom), by room type,
+    neighbourhood and price decile (metrics.json's "range")."""
+    groups = {"room type": report["by_room_type"], "neighbourhood": report["by_neighbourhood"],
+              "price decile": report["by_price_decile"]}
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7), sharey="row", gridspec_kw={
+        "width_ratios": [max(3, len(g)) for g in groups.values()]})
+    for column, (label, shares) in enumerate(groups.items()):
+        decile = label == "price decile"
+        names = [name if decile else f"{name} ({g['listings']:,})"  # how many listings
+                 for name, g in shares.items()]
+        at = np.arange(len(shares))
+        top, bottom = axes[0, column], axes[1, column]
+        top.bar(at, [g["coverage"] for g in shares.values()])
+        top.axhline(report["level"], color="black", linestyle="--", linewidth=1)
+        top.set(title=f"By {label}", ylim=(0, 1))
+        bottom.bar(at - 0.2, [g["mean_width"] for g in shares.values()], 0.4, label="range")
+        bottom.bar(at + 0.2, [g["naive_mean_width"] for g in shares.values()], 0.4,
+                   label="naive range", color="lightgrey")
+        for ax in (top, bottom):
+            ax.set_xticks(at, names, rotation=0 if decile else 60,
+                          ha="center" if decile else "right", fontsize=7)
+    axes[0, 0].set_ylabel(f"inside the {report['level']:.0%} range")
+    axes[1, 0].set_ylabel("mean width")
+    axes[1, 2].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -116,20 +116,22 @@ def checked(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
 
 
 def measure(rows: pd.DataFrame, train: pd.DataFrame, level: float = DEFAULT_LEVEL) -> dict:
-    """The range on `checked` rows: coverage (overall, by room type, by price decile), mean
-    width against the naive range's, a typical range."""
+    """The range on `checked` rows: coverage and mean width (the range's and the naive
+    range's) overall and by room type, neighbourhood and price decile; a typical range."""
     y, low, high = (rows[c].to_numpy(dtype=float) for c in ("asking", "low", "high"))
     inside = (rows["side"] == "inside").to_numpy()
     naive = naive_ranges(train, rows, level)
+    widths = np.column_stack([high - low, naive[:, 1] - naive[:, 0]])
     deciles = pd.qcut(y, 10, labels=False, duplicates="drop") if len(y) >= 10 else np.zeros(len(y))
     return {
         "level": level, "listings": len(y), "coverage": round(float(inside.mean()), 4),
-        "mean_width": round(float(np.mean(high - low)), 2),
-        "naive_mean_width": round(float(np.mean(naive[:, 1] - naive[:, 0])), 2),
+        "mean_width": round(float(np.mean(widths[:, 0])), 2),
+        "naive_mean_width": round(float(np.mean(widths[:, 1])), 2),
         "naive_coverage": round(float(np.mean((naive[:, 0] <= y) & (y <= naive[:, 1]))), 4),
         "typical": [round(float(np.median(low)), 2), round(float(np.median(high)), 2)],
-        "by_room_type": _coverage(inside, rows["room_type"].to_numpy()),
-        "by_price_decile": _coverage(inside, np.asarray(deciles) + 1),
+        "by_room_type": _groups(inside, widths, rows["room_type"].to_numpy()),
+        "by_neighbourhood": _groups(inside, widths, rows["neighbourhood"].astype(str).to_numpy()),
+        "by_price_decile": _groups(inside, widths, np.asarray(deciles) + 1),
     }
 
 
@@ -165,12 +167,17 @@ def furthest(rows: pd.DataFrame, holdout: pd.DataFrame, compiled: Any, ids: pd.S
     return found
 
 
-def _coverage(inside: np.ndarray, groups: np.ndarray) -> dict[str, dict]:
+def _groups(inside: np.ndarray, widths: np.ndarray, groups: np.ndarray) -> dict[str, dict]:
+    """Coverage and mean widths (the range's, the naive range's) per group: every group when
+    there are at most ten, else those with GROUP_MIN listings or more (a share of a handful
+    of listings says nothing)."""
     out = {}
     for group in pd.unique(groups):
         chosen = groups == group
         if chosen.sum() >= GROUP_MIN or len(pd.unique(groups)) <= 10:
             out[str(group)] = {"listings": int(chosen.sum()),
-                               "coverage": round(float(inside[chosen].mean()), 4)}
-    return dict(sorted(out.items(), key=lambda kv: (len(kv[0]), kv[0])))  # 2 before 10
-
+                               "coverage": round(float(inside[chosen].mean()), 4),
+                               "mean_width": round(float(widths[chosen, 0].mean()), 2),
+                               "naive_mean_width": round(float(widths[chosen, 1].mean()), 2)}
+    return dict(sorted(out.items(), key=lambda kv: (not kv[0].isdigit(),  # deciles: 2 before 10
+                                                    int(kv[0]) if kv[0].isdigit() else 0, kv[0])))
