@@ -201,8 +201,8 @@ class ServedModel:
                                 np.full(len(next(iter(columns.values()))), None, dtype=object))
                  for c, rule in self.rules.items()}
         hood = table.get("neighbourhood")
-        missing = [] if hood is None else [i for i, v in enumerate(hood) if v is None]
-        if missing and self.neighbourhoods is not None:
+        missing = np.zeros(0, int) if hood is None else np.flatnonzero(np.equal(hood, None))
+        if len(missing) and self.neighbourhoods is not None:
             found = self.neighbourhoods.locate_many(list(table["latitude"][missing]),
                                                     list(table["longitude"][missing]))
             hood[missing] = found
