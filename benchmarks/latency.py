@@ -18,7 +18,8 @@ Usage: python benchmarks/latency.py [--calls 1000] [--cold-runs 10]    (make ben
 - the compiled artifact alone (compiler.measure): load time, one-listing predict time, size.
 - floors, same run: the share of a cold start spent importing the handler module (numpy,
   pydantic, powertools, the engine; before any model); the share of a warm call
-  spent in the engine (`listings` + `answer` for the one listing, in process, no HTTP); and a
+  spent in the engine (`listings` + `answer` for the one listing, in process, no HTTP),
+  without the neighbourhood map and with it (as the endpoint serves a model that has one); a
   warm call through the same powertools stack around a route that answers a constant.
 Writes results/latency.json (warm_p50_ms, warm_p99_ms, batch100_p50_ms, cold_start_p50_s, ...).
 """
@@ -32,13 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 from common import SERVING_PYTHON, newest_model_dir, percentiles_ms, served_model, write
 
-from airbnb_price.core import config, registry, spec
+from airbnb_price.core import config, geo, registry, spec
 from airbnb_price.ops import httpapi
 from airbnb_price.runs import runfolder
 from airbnb_price.serve import artifact, engine
@@ -104,13 +106,36 @@ def repeated_calls(call, calls: int) -> dict:
     return percentiles_ms(times)
 
 
-def warm(handler, target: str, body: bytes, calls: int) -> dict:
+def interleaved(calls: dict[str, Callable[[], object]], count: int,
+                rounds: int = 20) -> dict[str, dict]:
+    """p50/p99 of `count` calls of each, taken in `rounds` turns (count / rounds calls of
+    one, then of the next, ...) after one warm-up call each: every figure sees the same
+    moments of a machine whose speed drifts within a run, so the floors and the whole can be
+    set side by side."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        call()
+    for _ in range(rounds):
+        for name, call in calls.items():
+            for _ in range(max(1, count // rounds)):
+                started = time.perf_counter()
+                call()
+                times[name].append(time.perf_counter() - started)
+    return {name: percentiles_ms(seconds) for name, seconds in times.items()}
+
+
+def warm_call(handler, target: str, body: bytes) -> Callable[[], None]:
+    """One API Gateway request through `handler`, checked to answer 200."""
     event = httpapi.to_event("POST", target, {"content-type": "application/json"}, body)
 
     def call() -> None:
         response = handler(event, httpapi.LambdaContext())
         assert response["statusCode"] == 200, response
-    return repeated_calls(call, calls)
+    return call
+
+
+def warm(handler, target: str, body: bytes, calls: int) -> dict:
+    return repeated_calls(warm_call(handler, target, body), calls)
 
 
 def cold(python: Path, probe: str, args: list[str], runs: int,
@@ -139,8 +164,8 @@ def boto3_reads(folder: Path) -> dict[str, str]:
     return env | {"AWS_SHARED_CREDENTIALS_FILE": str(folder / "credentials")}
 
 
-def powertools_floor(body: bytes, calls: int) -> dict:
-    """A warm call through the handler's own powertools stack (HTTP API resolver, Logger with
+def powertools_floor() -> Callable[[dict, object], dict]:
+    """A handler for warm calls through the handler's own powertools stack (HTTP API resolver, Logger with
     the Lambda context and correlation id, Metrics flushed per call, one log line and one
     metric) around a route that only reads the JSON body and answers a constant: what the
     framework costs before any pricing."""
@@ -163,7 +188,7 @@ def powertools_floor(body: bytes, calls: int) -> dict:
     @metrics.log_metrics
     def handler(event: dict, context: object) -> dict:
         return app.resolve(event, context)
-    return warm(handler, "/predict", body, calls)
+    return handler
 
 
 def main() -> None:
@@ -175,12 +200,23 @@ def main() -> None:
     batch = json.dumps([spec.get().example()] * 100).encode()
     python = SERVING_PYTHON if SERVING_PYTHON.exists() else Path(sys.executable)
     has_detailed = spec.get(feature_set="detailed").name in runfolder.newest_model_dirs()
+    model, items = spec.get(), [spec.get().example()]
+    loaded = registry.LoadedModel("run", artifact.load(newest_model_dir()),
+                                  registry.run_metadata(newest_model_dir()))
+    served = engine.ServedModel.build(loaded, model, None)
+    map_file = newest_model_dir() / geo.FILE  # the endpoint places every listing on it
+    mapped = engine.ServedModel.build(loaded, model, geo.load_map(
+        map_file.read_bytes(), str(map_file))) if map_file.exists() else served
     with served_model() as store:
         os.environ[config.MODEL_STORE_ENV] = store
         with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
             handler = httpapi.load_handler()
-            single = warm(handler, "/predict", one, args.calls)
-            framework = powertools_floor(one, args.calls)
+            one_listing = interleaved({
+                "handler": warm_call(handler, "/predict", one),
+                "powertools": warm_call(powertools_floor(), "/predict", one),
+                "engine": lambda: served.answer(served.listings(items)),
+                "engine_with_map": lambda: mapped.answer(mapped.listings(items))}, args.calls)
+            single = one_listing["handler"]
             hundred = warm(handler, "/predict", batch, max(50, args.calls // 10))
             explained = warm(handler, "/predict?explain=true", one, max(50, args.calls // 4))
             detailed = warm(handler, "/predict", json.dumps(spec.get(feature_set="detailed").example())
@@ -196,12 +232,6 @@ def main() -> None:
     lean_artifact(newest_model_dir(), lean_path)
     lean_cold = cold(Path(sys.executable), LEAN_PROBE, [str(lean_path), one.decode()], 5)["COLD"]
     lean_path.unlink()
-    model = spec.get()
-    loaded = registry.LoadedModel("run", artifact.load(newest_model_dir()),
-                                  registry.run_metadata(newest_model_dir()))
-    served = engine.ServedModel.build(loaded, model, None)  # as the endpoint builds it
-    items = [model.example()]
-    in_engine = repeated_calls(lambda: served.answer(served.listings(items)), args.calls)
     row = served.features(served.listings(items))
     compiled = compiler.measure(newest_model_dir() / registry.COMPILED, row, repeats=1000)
     result = {
@@ -213,9 +243,13 @@ def main() -> None:
         # the detailed model, one listing with amenities and a description (when a run has one)
         "detailed_warm_p50_ms": detailed and detailed["p50_ms"],
         "detailed_warm_p99_ms": detailed and detailed["p99_ms"],
-        "engine_only_p50_ms": in_engine["p50_ms"],
-        "warm_p50_outside_engine_ms": round(single["p50_ms"] - in_engine["p50_ms"], 3),
-        "powertools_floor_p50_ms": framework["p50_ms"],
+        # taken in turns with the handler's (`interleaved`): the engine without the map and
+        # with it (as the endpoint serves this model), powertools around a constant route
+        "engine_only_p50_ms": one_listing["engine"]["p50_ms"],
+        "engine_with_map_p50_ms": one_listing["engine_with_map"]["p50_ms"],
+        "warm_p50_outside_engine_ms": round(
+            single["p50_ms"] - one_listing["engine_with_map"]["p50_ms"], 3),
+        "powertools_floor_p50_ms": one_listing["powertools"]["p50_ms"],
         "cold_start_p50_s": round(float(np.median(engine_cold)), 3),
         "cold_start_runs_s": [round(s, 3) for s in engine_cold],
         "cold_start_import_p50_s": round(float(np.median(imported)), 3),
