@@ -1,8 +1,8 @@
 """S3 GetObject with the standard library: a SigV4-signed HTTP GET.
 
-Why: loading a model is all a warm Lambda does with S3, and importing boto3 and making its
-client costs a cold start about 0.2 s, a third of it (benchmarks/latency.py measures the
-floor with and without). Lambda puts the function's credentials and region in the
+Why: loading a model is all the function does with S3, and importing boto3 and making its
+client cost a cold start about 0.1-0.16 s of 0.4 s (benchmarks/latency.py measures the cold
+start both ways in one run). Lambda puts the function's credentials and region in the
 environment, so a signed GET needs nothing else. Anything this reader cannot do (no
 credentials or region in the environment: a profile, SSO, an instance role) is left to
 boto3, which `registry.S3Store` uses then, as it does for every write and listing.

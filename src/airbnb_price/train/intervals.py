@@ -68,14 +68,15 @@ def calibrate(compiled: Any, train: pd.DataFrame, holdout: pd.DataFrame,
         compiled.transform(train.drop(columns=TARGET)), errors)
     floor = max(float(np.quantile(errors, 0.05)), 1e-3)
     unscored = Calibration(estimators.estimator(model), np.empty(0), floor)
-    return replace(unscored, scores=np.sort(_scores(unscored, compiled, holdout, predicted)))
+    matrix = compiled.transform(holdout.drop(columns=TARGET))
+    return replace(unscored, scores=np.sort(_scores(unscored, matrix, holdout, predicted)))
 
 
-def _scores(calibration: Calibration, compiled: Any, rows: pd.DataFrame,
+def _scores(calibration: Calibration, matrix: np.ndarray, rows: pd.DataFrame,
             predicted: np.ndarray) -> np.ndarray:
-    """Each row's conformity score: |log price - log predicted| over its difficulty."""
-    widths = calibration.widths(compiled.transform(rows.drop(columns=TARGET)))
-    return _log_errors(rows[TARGET], predicted) / widths
+    """Each row's conformity score: |log price - log predicted| over its difficulty (`matrix`:
+    the rows' feature matrix)."""
+    return _log_errors(rows[TARGET], predicted) / calibration.widths(matrix)
 
 
 def naive_ranges(train: pd.DataFrame, X: pd.DataFrame, level: float) -> np.ndarray:
@@ -99,8 +100,8 @@ def checked(compiled: Any, calibration: Calibration, holdout: pd.DataFrame,
     """Every hold-out row with its price, range and side ("inside", "below": the asking price
     under the range, "above"), indexed as `holdout`; each half's range is calibrated on the
     other half's scores only (the served range rests on both halves: twice the rows)."""
-    scores = _scores(calibration, compiled, holdout, predicted)
     matrix = compiled.transform(holdout.drop(columns=TARGET))
+    scores = _scores(calibration, matrix, holdout, predicted)
     low, high = np.empty(len(holdout)), np.empty(len(holdout))
     first, second = _halves(len(holdout))
     for measured, scoring in ((first, second), (second, first)):
