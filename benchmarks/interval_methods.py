@@ -75,8 +75,8 @@ def cross(fold: Fold) -> tuple[np.ndarray, np.ndarray]:
     errors, widths = np.empty(len(train)), np.empty(len(train))
     for fit, scored in splits:
         refitted = training.refit(fold.pipeline, train.iloc[fit])
-        errors[scored] = np.abs(np.log(y.iloc[scored].to_numpy(dtype=float))
-                                - np.log(np.asarray(refitted.predict(X.iloc[scored]), dtype=float)))
+        errors[scored] = intervals._log_errors(y.iloc[scored],
+                                               refitted.predict(X.iloc[scored]))
     floor = max(float(np.quantile(errors, 0.05)), 1e-3)
     for fit, scored in splits:
         widths[scored] = difficulty(matrix[fit], errors[fit]).predict(matrix[scored])

@@ -165,7 +165,7 @@ def boto3_reads(folder: Path) -> dict[str, str]:
 
 
 def powertools_floor() -> Callable[[dict, object], dict]:
-    """A handler for warm calls through the handler's own powertools stack (HTTP API resolver, Logger with
+    """A handler through the endpoint's own powertools stack (HTTP API resolver, Logger with
     the Lambda context and correlation id, Metrics flushed per call, one log line and one
     metric) around a route that only reads the JSON body and answers a constant: what the
     framework costs before any pricing."""

@@ -105,21 +105,32 @@ def test_detailed_features_same_for_frame_and_dict(shared_data):
     assert as_frame["amenities_count"].min() > 0 and as_frame["description_m2"].notna().any()
 
 
-def test_the_joined_scan_equals_a_search_per_text():
+@pytest.fixture(scope="module")
+def shared_texts() -> list[str]:
+    """Every title and description of the shared detailed files (newlines, HTML, scripts),
+    as the features read them."""
+    import gzip
+
+    from airbnb_price.core import config
+
+    texts: list[str] = []
+    folder = config.PROJECT_ROOT.parent / "shared" / "data"
+    for path in sorted(folder.glob("*/*/listings.csv.gz")):
+        with gzip.open(path, "rt") as handle:
+            frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
+        texts += text_features._texts([*frame["name"], *frame["description"]])
+    assert texts, f"no detailed files under {folder}"
+    return texts
+
+
+def test_the_joined_scan_equals_a_search_per_text(shared_texts):
     """The joined-text scan (`_Joined`: keyword flags, the first number a title or description
     states) against `pattern.search` on each text, on every title and description of the
     shared detailed files (newlines, HTML, scripts) and texts made to tempt a match across
     two texts or a separator inside one."""
-    import gzip
     import re
 
-    from airbnb_price.core import config
-
-    texts = []
-    for path in sorted((config.PROJECT_ROOT.parent / "shared" / "data").glob("*/*/listings.csv.gz")):
-        with gzip.open(path, "rt") as handle:
-            frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
-        texts += text_features._texts([*frame["name"], *frame["description"]])
+    texts = list(shared_texts)
     texts += ["", "\n", "b&b\nhouse", "home", "cosy\n", "flat for 2", "bedroom", "3",
               "guests", "2 \x00bed", "45", "m2 4 p", "2\x002 ppl"]
     numbers = (text_features._BEDROOMS, text_features._GUESTS, text_features._SQUARE_METRES)
@@ -136,22 +147,16 @@ def test_the_joined_scan_equals_a_search_per_text():
         np.testing.assert_array_equal(joined.lengths, [len(t) for t in chosen])
 
 
-def test_patterns_written_for_speed_match_as_written_plainly():
+def test_patterns_written_for_speed_match_as_written_plainly(shared_texts):
     """TITLE_KEYWORDS writes a whole word `room(?<!\\wroom)\\b` and the numbers `\\d\\d*` for
     speed: they find exactly what `\\broom\\b` and `\\d+` find, on every title and description
     of the shared detailed files and on words made to sit at every kind of edge."""
-    import gzip
     import re
-
-    from airbnb_price.core import config
 
     plain = {"house": r"\bhouse\b|home\b", "room": r"\broom\b"}
     texts = ["room", "rooms", "bedroom", "a room.", "2-room", "room_1", "_room", "ßroom",
-             "домroom", "house", "farmhouse", "houseboat", "home", "a\x00room\x00house"]
-    for path in sorted((config.PROJECT_ROOT.parent / "shared" / "data").glob("*/*/listings.csv.gz")):
-        with gzip.open(path, "rt") as handle:
-            frame = pd.read_csv(handle, usecols=["name", "description"], dtype=str)
-        texts += text_features._texts([*frame["name"], *frame["description"]])
+             "домroom", "house", "farmhouse", "houseboat", "home", "a\x00room\x00house",
+             *shared_texts]
     for key, pattern in plain.items():
         written = re.compile(text_features.TITLE_KEYWORDS[key])
         assert written.pattern != pattern
