@@ -12,6 +12,7 @@ its own listings file).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -96,16 +97,23 @@ def of_metadata(metadata: Mapping[str, Any]) -> ModelSpec:
 def feature_set_of(fields: Collection[str]) -> FeatureSet:
     """The feature set a request's fields are for: the most specific set (the longest chain of
     `extends`) whose own inputs the fields carry any of, else the base set."""
+    keys = frozenset(fields)
+    for feature_set, own in _by_depth():
+        if feature_set.extends is not None and own & keys:
+            return feature_set
+    return _by_depth()[-1][0]
+
+
+@functools.cache
+def _by_depth() -> list[tuple[FeatureSet, frozenset[str]]]:
+    """The feature sets, most specific first (the longest chain of `extends`; the base set
+    last), each with its own inputs: decided once, read on every request."""
     def depth(feature_set: FeatureSet) -> int:
         return 0 if feature_set.extends is None else 1 + depth(
             features.FEATURE_SETS[feature_set.extends])
 
-    candidates = sorted(features.FEATURE_SETS.values(), key=depth, reverse=True)
-    keys = frozenset(fields)
-    for feature_set in candidates:
-        if feature_set.extends is not None and feature_set.own_inputs & keys:
-            return feature_set
-    return candidates[-1]
+    ordered = sorted(features.FEATURE_SETS.values(), key=depth, reverse=True)
+    return [(s, s.own_inputs) for s in ordered]
 
 
 def pinned_versions(value: str | None) -> dict[str, str]:

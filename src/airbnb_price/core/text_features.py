@@ -7,6 +7,7 @@ numpy only.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import MutableMapping
@@ -82,7 +83,13 @@ class _Joined:
         self.count = len(texts)
         self.lengths = np.array([float(len(t)) for t in texts])
         self.text = _JOIN.join(texts)
-        self._starts = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])]) if texts else \
+        self._texts = texts
+
+    @functools.cached_property
+    def _starts(self) -> np.ndarray:
+        """Where each text starts in the joined one (not needed for one text: it is searched
+        directly)."""
+        return np.cumsum([0, *(len(t) + 1 for t in self._texts[:-1])]) if self._texts else \
             np.zeros(0)
 
     def _matches(self, pattern: re.Pattern) -> tuple[np.ndarray, list[re.Match]]:

@@ -61,13 +61,13 @@ def feature_set_of(payload: Any) -> FeatureSet:
     """Which feature set's model a request is for, by the fields its listings carry
     (`spec.feature_set_of`); a batch mixing kinds is refused (422) naming each position's."""
     items = payload if isinstance(payload, list) else [payload]
-    kinds = [_kind(x).name for x in items] or [_kind(None).name]
+    kinds = [_kind(x) for x in items] or [_kind(None)]
     if len(set(kinds)) > 1:
         raise RequestError(422, "a batch must be listings of one kind; this one mixes "
-                                + ", ".join(sorted(set(kinds))), [
-            {"loc": [i], "type": "mixed_batch", "msg": f"a listing for the {kind} model"}
+                                + ", ".join(sorted({kind.name for kind in kinds})), [
+            {"loc": [i], "type": "mixed_batch", "msg": f"a listing for the {kind.name} model"}
             for i, kind in enumerate(kinds)])
-    return _kind(items[0] if items else None)
+    return kinds[0]
 
 
 def read_json(body: str | None) -> Any:
@@ -84,7 +84,8 @@ def read_json(body: str | None) -> Any:
                                 f"{MAX_BODY_BYTES:,} (send at most {MAX_BATCH} listings)")
     try:
         payload = json.loads(body, parse_constant=_no_constants)
-        json.dumps(payload, ensure_ascii=False).encode("utf-8")  # lone surrogates: not text
+        if "\\u" in body or not body.isascii():  # the only ways to a lone surrogate
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")  # one: not text
     except (ValueError, UnicodeError) as exc:
         raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
     except RecursionError:

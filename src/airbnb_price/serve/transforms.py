@@ -92,17 +92,22 @@ def _yeo_johnson(x: np.ndarray, lmbda: float) -> np.ndarray:
 
 
 def _yeo_johnson_inverse(x: np.ndarray, lmbda: float) -> np.ndarray:
-    out = np.zeros_like(x)
-    pos = x >= 0
-    if abs(lmbda) < _EPS:
-        out[pos] = np.exp(x[pos]) - 1
-    else:
-        out[pos] = np.power(x[pos] * lmbda + 1, 1 / lmbda) - 1
-    if abs(lmbda - 2) > _EPS:
-        out[~pos] = 1 - np.power(-(2 - lmbda) * x[~pos] + 1, 1 / (2 - lmbda))
-    else:
-        out[~pos] = 1 - np.exp(-x[~pos])
-    return out
+    """Each branch over every value, then each value's own: the same numbers as computing
+    each branch on its own values, without the masked copies (a price is one value, and
+    usually every value is in the positive branch, so the other is skipped)."""
+    positive = x >= 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        if abs(lmbda) < _EPS:
+            up = np.exp(x) - 1
+        else:
+            up = np.power(x * lmbda + 1, 1 / lmbda) - 1
+        if positive.all():
+            return up
+        if abs(lmbda - 2) > _EPS:
+            down = 1 - np.power(-(2 - lmbda) * x + 1, 1 / (2 - lmbda))
+        else:
+            down = 1 - np.exp(-x)
+    return np.where(positive, up, down)
 
 
 @dataclass
@@ -127,8 +132,7 @@ class YeoJohnson:
         if self.mean is not None:
             X = X * self.scale + self.mean
         for i, lmbda in enumerate(self.lambdas):
-            with np.errstate(invalid="ignore"):
-                X[:, i] = _yeo_johnson_inverse(X[:, i], lmbda)
+            X[:, i] = _yeo_johnson_inverse(X[:, i], lmbda)
         return X
 
 

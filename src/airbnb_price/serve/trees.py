@@ -42,6 +42,8 @@ LEAF_CUT = 0xFFFF
 MAX_CUTS = 0xFFFE
 #: Rows per block (`BLOCK` in _trees.c): the scratch buffer holds two blocks of row numbers.
 BLOCK = 128
+#: Rows that descend a tree together in the branch-free walk (`LANES` in _trees.c).
+LANES = 8
 
 
 class LibraryMissing(ImportError):
@@ -131,6 +133,10 @@ class Trees:
         X = self._matrix(X)
         out = np.full(len(X), self.base, dtype=np.float64)
         at = self.steps().pointers
+        if len(X) < LANES:  # the branch-free walk needs LANES rows: fewer take the generic one
+            library().trees_predict(_ptr(X), len(X), X.shape[1], at["nodes"], at["roots"],
+                                    len(self.roots), _ptr(out))
+            return out
         binned = np.empty(X.shape, dtype=np.uint16)
         library().trees_bin(_ptr(X), len(X), X.shape[1], at["cuts"], at["offsets"],
                             _ptr(binned))
