@@ -4,8 +4,9 @@
  * LightGBM, scikit-learn forests, boosting and single trees), loaded with ctypes: a model is
  * data (numpy arrays in the artifact), not code, so nothing is compiled per model, a random
  * forest of deep trees costs no compile time, and the artifact is the same on x86_64 and arm64.
- * Plain C99 with no libc call but malloc/free: the library links against GLIBC_2.2.5 symbols
- * only and loads on every Lambda runtime (tests/serve/test_trees.py reads its symbol versions).
+ * Plain C99 with no libc call but malloc, free and memcpy: the library needs GLIBC_2.14 at
+ * most and loads on every Lambda runtime (Amazon Linux 2: glibc 2.26; tests/serve/test_engine.py
+ * reads its symbol versions).
  *
  * Decision rule per split node (LightGBM's, which scikit-learn's is a case of):
  *   NaN with missing type NONE is read as 0.0; NaN with type NAN, and |x| <= 1e-35f with type
@@ -52,7 +53,7 @@ static inline int32_t child(const Node *node, double x) {
     return node->left + (x > node->threshold);
 }
 
-#define BLOCK 128
+#define BLOCK 256
 
 /* The generic walk of one row down one tree: every decision rule, one level at a time. */
 static inline double walk(const Node *nodes, int32_t n, const double *row) {
@@ -117,22 +118,38 @@ void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, const double *cu
 }
 
 #define LANES 8
+/* Levels every group descends before it checks whether all its lanes have reached a leaf:
+ * nearly no group finishes sooner, and the check's branch mispredicts (measured 1.07x). */
+#define PREFIX 2
 
 /* trees_predict for rows without NaN and trees marked `plain` (no LightGBM zero-as-missing
  * node, every feature within 0xFFFE cuts): LANES binned rows descend a tree together, their
  * loads independent, so the CPU overlaps them instead of waiting on one row's chain of
- * loads. Other trees, and rows flagged in `has_nan`, take the generic walk on X. Same sums,
- * in the same order, as trees_predict. */
+ * loads. Each group of LANES clean rows is first copied feature-major into `grouped` (BLOCK *
+ * n_cols bins): lane j's bin of feature f at group[f * LANES + j], a constant offset from one
+ * base pointer, so the lanes' row pointers no longer spill to the stack at every level
+ * (measured 1.17x, 1.26x with PREFIX and BLOCK 256 over 128). Other trees, the rows left over
+ * after the last whole group, and rows flagged in `has_nan` take the generic walk on X. Same
+ * sums, in the same order, as trees_predict. */
 void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int64_t n_cols,
                          const Node *nodes, const Step *steps, const int32_t *roots,
                          const int32_t *depths, const uint8_t *plain, int32_t n_trees,
-                         const uint8_t *has_nan, int64_t *scratch, double *out) {
+                         const uint8_t *has_nan, int64_t *scratch, uint16_t *grouped,
+                         double *out) {
     for (int64_t start = 0; start < n_rows; start += BLOCK) {
         int64_t end = start + BLOCK < n_rows ? start + BLOCK : n_rows;
         int64_t *clean = scratch, *dirty = scratch + BLOCK;
         int64_t n_clean = 0, n_dirty = 0;
         for (int64_t i = start; i < end; ++i) {
             if (has_nan[i]) dirty[n_dirty++] = i; else clean[n_clean++] = i;
+        }
+        const int64_t n_grouped = n_clean - n_clean % LANES;
+        for (int64_t k = 0; k < n_grouped; k += LANES) {
+            uint16_t *group = grouped + k * n_cols;
+            for (int j = 0; j < LANES; ++j) {
+                const uint16_t *row = B + clean[k + j] * n_cols;
+                for (int64_t f = 0; f < n_cols; ++f) group[f * LANES + j] = row[f];
+            }
         }
         for (int32_t t = 0; t < n_trees; ++t) {
             const int32_t root = roots[t];
@@ -142,19 +159,23 @@ void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int
             }
             const int32_t depth = depths[t];
             int64_t k = 0;
-            for (; k + LANES <= n_clean; k += LANES) {
-                const uint16_t *rows[LANES];
+            for (; k < n_grouped; k += LANES) {
+                const uint16_t *group = grouped + k * n_cols;
                 int32_t at[LANES];
-                for (int j = 0; j < LANES; ++j) {
-                    rows[j] = B + clean[k + j] * n_cols;
-                    at[j] = root;
-                }
-                for (int32_t d = 0; d < depth; ++d) {
-                    int moved = 0;
+                for (int j = 0; j < LANES; ++j) at[j] = root;
+                int32_t d = 0;
+                for (; d < depth && d < PREFIX; ++d) {
                     for (int j = 0; j < LANES; ++j) {
                         const Step s = steps[at[j]];
-                        const int32_t to = s.next + (rows[j][s.feature] > s.cut);
-                        moved |= to != at[j];
+                        at[j] = s.next + (group[s.feature * LANES + j] > s.cut);
+                    }
+                }
+                for (; d < depth; ++d) {
+                    int32_t moved = 0;
+                    for (int j = 0; j < LANES; ++j) {
+                        const Step s = steps[at[j]];
+                        const int32_t to = s.next + (group[s.feature * LANES + j] > s.cut);
+                        moved |= to ^ at[j];
                         at[j] = to;
                     }
                     if (!moved) break; /* every lane is at its leaf before the deepest one */
