@@ -194,7 +194,8 @@ def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
     if raw.empty:
         return out
     # types only (no row is refused here); SchemaError names the columns a layout lacks
-    typed, _ = listings.validate(raw, Path(block.path), max_invalid_share=1.0)
+    typed, _ = listings.validate(raw, Path(block.path), max_invalid_share=1.0,
+                                 read_price=False)
     out["id"] = raw["id"].to_numpy()
     model = spec.get(block.city, block.feature_set)
     try:
@@ -209,7 +210,7 @@ def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
         for column, values in zip(PRICES, priced, strict=True):
             if values is not None:
                 digits = cities.minor_digits(served.city.currency)  # as the endpoint rounds
-                out.loc[ok, column] = [round(float(v), digits) for v in values]
+                out.loc[ok, column] = cities.rounded_all(values, digits)
     refused = np.flatnonzero(~ok)
     if len(refused):
         _, _, errors = served.validate(examples.requests_of(typed.iloc[refused],
