@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from airbnb_price.serve import fused
 from airbnb_price.train import compiler, experiment
 
 
@@ -68,3 +69,23 @@ def test_unseen_levels_and_missing_numbers_are_encoded_as_pycaret_does(fitted):
     odd["property_type"] = ["plain", "never seen", "plain", 'Quote "q"']
     odd.loc[odd.index[0], "minimum_nights"] = np.nan
     np.testing.assert_allclose(lean.predict(odd), pipeline.predict(odd), atol=compiler.TOLERANCE)
+
+
+def test_the_fused_plan_writes_the_matrix_the_steps_do(fitted):
+    """The lean pipeline runs as one fused pass (serve/fused.py), the article one (scaling,
+    polynomial terms) step by step; fused, the matrix is the steps' own, value for value: on
+    the training rows, on a DataFrame and on the engine's numpy columns, one row and many, with
+    missing numbers, missing and unseen levels."""
+    preset, X, pipeline = fitted
+    lean = compiler.compile_pipeline(pipeline, X)
+    plan = fused.fuse(lean.steps, len(lean.input_columns))
+    assert (plan is None) == (preset == "article")
+    odd = X.head(6).copy()
+    odd["neighbourhood"] = ["district 999", None, "district 4", "district 5", "district 6",
+                            "district 7"]
+    odd["property_type"] = ["plain", "never seen", None, 'Quote "q"', "plain", "plain"]
+    odd.loc[odd.index[:3], "minimum_nights"] = np.nan
+    columns = {c: odd[c].to_numpy() for c in odd.columns}
+    one = {c: v[:1] for c, v in columns.items()}
+    for table in (X, odd, columns, one):
+        np.testing.assert_array_equal(lean.transform(table), lean.transform_steps(table))

@@ -10,7 +10,6 @@ scikit-learn is installed, and `airbnb-price model compile` gives them a compile
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,11 @@ from typing import Any
 import numpy as np
 
 from airbnb_price.core import registry
+from airbnb_price.serve import fused
+from airbnb_price.serve.fused import as_column
 
 #: The artifact's file name in a model folder and in the registry.
 FILE = registry.COMPILED
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _positions(values: np.ndarray, index: dict[Any, int], unseen: int, missing: int) -> list[int]:
@@ -58,22 +55,6 @@ class Lookup:
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in ("_rows", "_index")}
-
-
-_FLOAT, _OBJECT = np.dtype(float), np.dtype(object)
-
-
-def _as_column(values: Any) -> np.ndarray:
-    """An input column as numbers when it holds only numbers, else as objects. An array
-    already in either form is taken as it is (no step writes into its input columns)."""
-    if isinstance(values, np.ndarray) and values.dtype in (_FLOAT, _OBJECT):
-        return values
-    column = np.asarray(values)
-    if column.dtype.kind in "fiub":
-        return column.astype(float)
-    out = np.empty(len(column), dtype=object)
-    out[:] = list(column)
-    return out
 
 
 @dataclass
@@ -152,13 +133,25 @@ class CompiledModel:
     calibration: Any = None
 
     def transform(self, table: Mapping[str, Any]) -> np.ndarray:
-        """Model-space feature matrix for a table of input columns (DataFrame or dict)."""
-        columns = [_as_column(table[c]) for c in self.input_columns]
+        """Model-space feature matrix for a table of input columns (DataFrame or dict): in one
+        pass when every step works column by column (`fused`), else step by step."""
+        if "_plan" not in self.__dict__:  # traced once per loaded model, not pickled
+            self._plan = fused.fuse(self.steps, len(self.input_columns))
+        if self._plan is not None:
+            return self._plan.matrix(table, self.input_columns)
+        return self.transform_steps(table)
+
+    def transform_steps(self, table: Mapping[str, Any]) -> np.ndarray:
+        """`transform` through every step in turn (what the fused plan is held equal to)."""
+        columns = [as_column(table[c]) for c in self.input_columns]
         for step in self.steps:
             columns = step.apply(columns)
         # rows of columns, transposed: the same matrix as np.column_stack in a quarter of its
         # time for one listing (every column is numeric after the last step)
         return np.ascontiguousarray(np.array(columns, dtype=float).T)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_plan"}
 
     def to_prices(self, transformed: np.ndarray) -> np.ndarray:
         """Map predictions in the (possibly transformed) target space back to prices in the
