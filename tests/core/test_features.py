@@ -136,10 +136,11 @@ def test_the_joined_scan_equals_a_search_per_text(shared_texts):
     numbers = (text_features._BEDROOMS, text_features._GUESTS, text_features._SQUARE_METRES)
     for chosen in (texts, texts[-11:-10], texts[-1:]):  # a column, and one request's text
         joined = text_features._Joined(chosen)
-        for key, written in text_features.TITLE_KEYWORDS.items():  # as written, one pattern
+        flags = joined.flags(text_features._KEYWORD_PATTERNS)
+        for key, found in zip(text_features.TITLE_KEYWORDS, flags, strict=True):
+            written = text_features.TITLE_KEYWORDS[key]  # as written, one pattern
             expected = np.array([float(bool(re.search(written, t))) for t in chosen])
-            np.testing.assert_array_equal(joined.flags(text_features._KEYWORDS[key]), expected,
-                                          err_msg=key)
+            np.testing.assert_array_equal(found, expected, err_msg=key)
         for pattern in numbers:
             expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in chosen]
             np.testing.assert_array_equal(joined.first_numbers(pattern), expected,

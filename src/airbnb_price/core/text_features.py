@@ -51,6 +51,7 @@ def _alternatives(pattern: str) -> tuple[re.Pattern, ...]:
 
 
 _KEYWORDS = {k: _alternatives(v) for k, v in TITLE_KEYWORDS.items()}
+_KEYWORD_PATTERNS = list(_KEYWORDS.values())
 #: A number is written `\d\d*`, not `\d+`: the same matches, and `re` then skips to the next
 #: digit instead of trying the pattern at every character (twice as fast over a column).
 _BEDROOMS = re.compile(r"(\d\d*)\s*(?:-\s*)?(?:bed|br\b|bdr|bedroom|slaapkamer)")
@@ -96,13 +97,16 @@ class _Joined:
         found = list(pattern.finditer(self.text))
         return np.searchsorted(self._starts, [m.start() for m in found], side="right") - 1, found
 
-    def flags(self, alternatives: tuple[re.Pattern, ...]) -> np.ndarray:
-        """1.0 where one of the `alternatives` (`_alternatives` of a pattern) matches."""
+    def flags(self, patterns: list[tuple[re.Pattern, ...]]) -> np.ndarray:
+        """1.0 where one of a pattern's alternatives (`_alternatives`) matches: a row per
+        pattern, a column per text (one array for every keyword: one listing's title is 17
+        features, and an array each cost more than the searches)."""
         if self.count == 1:  # one request's title: a search costs less than placing matches
-            return np.array([1.0 if any(p.search(self.text) for p in alternatives) else 0.0])
-        flags = np.zeros(self.count)
-        for pattern in alternatives:
-            flags[self._matches(pattern)[0]] = 1.0
+            return np.array([[_found(self.text, alternatives)] for alternatives in patterns])
+        flags = np.zeros((len(patterns), self.count))
+        for row, alternatives in enumerate(patterns):
+            for pattern in alternatives:
+                flags[row, self._matches(pattern)[0]] = 1.0
         return flags
 
     def first_numbers(self, pattern: re.Pattern) -> np.ndarray:
@@ -117,10 +121,17 @@ class _Joined:
         return numbers
 
 
+def _found(text: str, alternatives: tuple[re.Pattern, ...]) -> float:
+    for pattern in alternatives:
+        if pattern.search(text):
+            return 1.0
+    return 0.0
+
+
 def _keyword_flags(table: MutableMapping, texts: _Joined, prefix: str) -> None:
     """A flag per keyword and the text's length."""
-    for key, pattern in _KEYWORDS.items():
-        table[f"{prefix}_{key}"] = texts.flags(pattern)
+    for key, flags in zip(_KEYWORDS, texts.flags(_KEYWORD_PATTERNS), strict=True):
+        table[f"{prefix}_{key}"] = flags
     table[f"{prefix}_length"] = texts.lengths
 
 
