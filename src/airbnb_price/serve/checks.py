@@ -93,8 +93,13 @@ class Rule:
             x = np.array([np.nan if v is None else v for v in values], dtype=float) \
                 if self.kind is bool else np.asarray(values, dtype=float)
             return x if self.default is None else np.where(np.isnan(x), float(self.default), x)
+        if self.kind is str:
+            text = strip(values)  # a new array: defaults go in place
+            if self.default is not None:
+                text[np.equal(text, None)] = self.default
+            return text
         out = np.empty(len(values), dtype=object)
-        for i, value in enumerate(strip(values) if self.kind is str else values):
+        for i, value in enumerate(values):
             out[i] = self.default if value is None else value  # a list stays one cell
         return out
 
