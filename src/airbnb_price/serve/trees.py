@@ -133,7 +133,8 @@ class Trees:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = self._matrix(X)
-        out = np.full(len(X), self.base, dtype=np.float64)
+        out = np.empty(len(X))
+        out.fill(self.base)  # np.full's Python layer costs more than one listing's fill
         at = self.steps().pointers
         if len(X) < LANES:  # the branch-free walk needs LANES rows: fewer take the generic one
             library().trees_predict(_ptr(X), len(X), X.shape[1], at["nodes"], at["roots"],
