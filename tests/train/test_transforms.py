@@ -64,9 +64,11 @@ def test_one_target_value_inverts_as_scikit_learn_does():
     transformed value."""
     y = np.random.default_rng(1).lognormal(4.5, 0.6, (500, 1))
     fitted = PowerTransformer(standardize=False).fit(y)
-    for value in (-1.5, 0.0, 4.2, 9.0):
-        mine, theirs = _both(fitted, np.array([[value]]), inverse=True)
-        np.testing.assert_allclose(mine, theirs, rtol=1e-13)
+    for lmbda in (fitted.lambdas_[0], 0.0, -0.5, 2.0):  # the fitted one, and each branch
+        fitted.lambdas_ = np.array([lmbda])
+        for value in (-1.5, 0.0, 1.2, 4.2):
+            mine, theirs = _both(fitted, np.array([[value]]), inverse=True)
+            np.testing.assert_allclose(mine, theirs, rtol=1e-13, err_msg=f"{lmbda} {value}")
 
 
 @pytest.mark.parametrize("output", ["normal", "uniform"])
