@@ -123,6 +123,41 @@ def test_vectorised_checks_equal_the_contract_on_generated_rows(kind):
     check()
 
 
+@pytest.mark.slow  # its runs come by name (getfixturevalue), which the slow marking misses
+@pytest.mark.parametrize("run", ["smoke_run", "detailed_run"])
+def test_validated_listings_give_the_features_their_raw_columns_give(run, request, tmp_path):
+    """`listings` types the contract's values straight into the model's columns (`Filled`,
+    which `features` does not fill again): the same features as the items' raw values filled
+    by the rules, on generated listings the contract accepts (optional fields left out, text
+    with surrounding spaces, every kind of column)."""
+    import strategies
+
+    from airbnb_price.serve import cache
+
+    model_dir = request.getfixturevalue(run) / "model"
+    store = tmp_path / "store"
+    registry.publish(registry.open_store(str(store)), model_dir)
+    model = spec.of_metadata(registry.run_metadata(model_dir))
+    served = cache.Models(str(store)).get(model)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(strategies.valid_listings(model, served.schema), min_size=1, max_size=10))
+    def check(items):
+        _, kept, _ = served.validate(items)  # outside every neighbourhood: refused
+        if not kept:
+            return
+        raw = {column: np.empty(len(kept), dtype=object) for column in served.rules}
+        for row, i in enumerate(kept):
+            for column, values in raw.items():
+                values[row] = items[i].get(column)  # a list stays one cell
+        mine = served.features(served.listings([items[i] for i in kept]))
+        theirs = served.features(raw)
+        for column in served.model.input_columns:  # what the model reads (the amenities'
+            # items themselves differ: the contract strips them, amenity_list does for both)
+            np.testing.assert_array_equal(mine[column], theirs[column], err_msg=column)
+    check()
+
+
 def test_compiled_library_needs_no_glibc_newer_than_lambdas():
     """The evaluator loads on every Lambda Python runtime: Amazon Linux 2 (glibc 2.26) and
     2023 (2.34). Its needed symbol versions, read from the built library itself."""

@@ -86,6 +86,17 @@ class Rule:
             bad |= ~missing & ~np.isin(np.where(missing, "", text).astype(str), levels)
         return bad
 
+    def typed(self, values: list) -> np.ndarray:
+        """The column of listings the contract has validated, as `filled` makes it: the
+        contract has already applied the defaults and stripped the text, so only the type is
+        left (numbers as float, NaN: unknown; a list stays one cell)."""
+        if self.kind in (int, float, bool):
+            return np.array([np.nan if v is None else v for v in values], dtype=float)
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):
+            out[i] = value
+        return out
+
     def filled(self, values: np.ndarray) -> np.ndarray:
         """The column as the model reads it: defaults where missing, text stripped, numbers
         as float (NaN: unknown)."""

@@ -67,6 +67,12 @@ def _objects(values: list) -> np.ndarray:
     return out
 
 
+class Filled(dict):
+    """A table of columns as the model reads them (`Rule.filled`: defaults, stripped text,
+    numbers as float), as `listings` makes it from validated requests; `features` takes it as
+    it is instead of filling it again."""
+
+
 class InvalidListings(ValueError):
     """Listings the model cannot price; `errors` name each one's position, field and reason
     (pydantic's error format: loc, msg, type)."""
@@ -108,16 +114,14 @@ class ServedModel:
         return self.metadata["inputs"]
 
     # --- checking -------------------------------------------------------------------------
-    def listings(self, items: list[Any]) -> dict[str, np.ndarray]:
-        """Request items as a table of columns; InvalidListings names every bad field."""
+    def listings(self, items: list[Any]) -> Filled:
+        """Request items as a table of columns as the model reads them; InvalidListings
+        names every bad field."""
         listings, _, errors = self.validate(items)
         if errors:
             raise InvalidListings(errors)
-        columns = {c: np.empty(len(listings), dtype=object) for c in self.rules}
-        for i, listing in enumerate(listings):
-            for column, values in columns.items():
-                values[i] = getattr(listing, column)  # a list stays one cell
-        return columns
+        return Filled({c: rule.typed([getattr(x, c) for x in listings])
+                       for c, rule in self.rules.items()})
 
     def validate(self, items: list[Any]) -> tuple[list[ListingBase], list[int], list[dict]]:
         """Each item checked by the contract and the map: the valid listings, their positions
@@ -197,9 +201,10 @@ class ServedModel:
         from airbnb_price.core import features
 
         columns = as_columns(columns)
-        table = {c: rule.filled(columns[c] if c in columns else
-                                np.full(len(next(iter(columns.values()))), None, dtype=object))
-                 for c, rule in self.rules.items()}
+        table = dict(columns) if isinstance(columns, Filled) else {
+            c: rule.filled(columns[c] if c in columns else
+                           np.full(len(next(iter(columns.values()))), None, dtype=object))
+            for c, rule in self.rules.items()}
         hood = table.get("neighbourhood")
         missing = np.zeros(0, int) if hood is None else np.flatnonzero(np.equal(hood, None))
         if len(missing) and self.neighbourhoods is not None:
