@@ -19,7 +19,6 @@ import numpy as np
 
 from airbnb_price.core import registry
 from airbnb_price.serve import fused
-from airbnb_price.serve.fused import as_column
 
 #: The artifact's file name in a model folder and in the registry.
 FILE = registry.COMPILED
@@ -143,7 +142,7 @@ class CompiledModel:
 
     def transform_steps(self, table: Mapping[str, Any]) -> np.ndarray:
         """`transform` through every step in turn (what the fused plan is held equal to)."""
-        columns = [as_column(table[c]) for c in self.input_columns]
+        columns = [fused.as_column(table[c]) for c in self.input_columns]
         for step in self.steps:
             columns = step.apply(columns)
         # rows of columns, transposed: the same matrix as np.column_stack in a quarter of its
