@@ -6,8 +6,9 @@ artifact, the input rules (the contract of its feature set with the levels and c
 the model saw), the neighbourhood map and the city record (currency, centre, price window).
 
 - `listings(items)`: request items (JSON objects) checked one by one by the pydantic contract,
-  the endpoint's documented schema, into a table of columns; `InvalidListings` names each bad
-  field.
+  the endpoint's documented schema, into a table of columns as the model reads them
+  (`Filled`: the contract has applied defaults and stripped text); `InvalidListings` names
+  each bad field.
 - `check(columns)`: the same verdicts for a whole table of columns at once (numpy), from the
   same contract's field rules; the refused rows' reasons come from the contract itself, so
   they read exactly as the endpoint's (tests/serve/test_engine.py compares both on every row
