@@ -99,8 +99,8 @@ class _Joined:
 
     def flags(self, patterns: list[tuple[re.Pattern, ...]]) -> np.ndarray:
         """1.0 where one of a pattern's alternatives (`_alternatives`) matches: a row per
-        pattern, a column per text (one array for every keyword: one listing's title is 17
-        features, and an array each cost more than the searches)."""
+        pattern, a column per text (one array for every keyword: one listing's title has 17
+        keyword flags, and an array each cost more than the searches)."""
         if self.count == 1:  # one request's title: a search costs less than placing matches
             return np.array([[_found(self.text, alternatives)] for alternatives in patterns])
         flags = np.zeros((len(patterns), self.count))
@@ -122,6 +122,8 @@ class _Joined:
 
 
 def _found(text: str, alternatives: tuple[re.Pattern, ...]) -> float:
+    """1.0 when one of the alternatives matches the text (a loop: `any` over a generator
+    cost more than the search for one title)."""
     for pattern in alternatives:
         if pattern.search(text):
             return 1.0

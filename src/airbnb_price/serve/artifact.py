@@ -79,7 +79,7 @@ class Step:
     def apply(self, columns: list[np.ndarray]) -> list[np.ndarray]:
         """The step on a list of columns (numbers stay float arrays, levels object arrays: no
         two-dimensional object matrix is ever built)."""
-        include, gather = self._indices()
+        include, gather = self.indices()
         if self.kind == "select":
             return [columns[i] for i in gather]
         if self.kind == "rare":
@@ -101,7 +101,7 @@ class Step:
         everything = [*columns, *new]
         return [everything[i] for i in gather]
 
-    def _indices(self) -> tuple[list[int], list[int]]:
+    def indices(self) -> tuple[list[int], list[int]]:
         """`include` and `gather` as lists of ints, made once per loaded model (indexing a
         list by numpy integers costs five times as much: a one-listing price indexes ~200
         times)."""

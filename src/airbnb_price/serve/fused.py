@@ -77,7 +77,7 @@ def _trace(steps: Sequence[Any], inputs: int) -> list[_Chain] | None:
     """Each output column's chain, or None when a step is not column by column."""
     chains: list[_Chain | None] = [_Chain(i) for i in range(inputs)]
     for step in steps:
-        include, gather = step._indices()
+        include, gather = step.indices()
         new: list[_Chain | None] = []
         if step.kind == "lookup":
             new = [chains[entry.column].encoded(entry, k) for entry in step.lookup
