@@ -255,3 +255,25 @@ def test_run_refuses_detailed_on_a_summary_file(listings_path, tmp_path, capsys)
                      "--runs-dir", str(tmp_path)])
     assert code == 2 and not any(tmp_path.iterdir())  # failed before any run folder existed
     assert "summary layout" in capsys.readouterr().err
+
+
+SHARED_FILES = sorted((config.PROJECT_ROOT.parent / "shared" / "data").glob("*/*/listings.csv*"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: "/".join(p.parts[-3:]))
+def test_reading_only_the_columns_a_model_reads_types_them_alike(path):
+    """Batch pricing reads only `columns_read`: the same layout, the same typed input
+    columns, ids and invalid rows as reading every column, for each feature set the file
+    feeds (a detailed file: every one), on every shared file."""
+    every = listings.read_listings(path)
+    full, layout = listings.validate(every, path, max_invalid_share=1.0, read_price=False)
+    kinds = features.FEATURE_SETS.values() if layout.file == config.DETAILED_FILE \
+        else [features.SUMMARY]
+    for feature_set in kinds:
+        read = listings.read_listings(path, listings.columns_read(feature_set))
+        assert len(read.columns) < len(every.columns)
+        some, same = listings.validate(read, path, max_invalid_share=1.0, read_price=False)
+        assert same == layout
+        kept = ["id", listings.INVALID, *(c for c in feature_set.input_columns if c in full)]
+        pd.testing.assert_frame_equal(some[kept], full[kept])

@@ -127,9 +127,10 @@ def test_vectorised_checks_equal_the_contract_on_generated_rows(kind):
 @pytest.mark.parametrize("run", ["smoke_run", "detailed_run"])
 def test_validated_listings_give_the_features_their_raw_columns_give(run, request, tmp_path):
     """`listings` types the contract's values straight into the model's columns (`Filled`,
-    which `features` does not fill again): the same features as the items' raw values filled
-    by the rules, on generated listings the contract accepts (optional fields left out, text
-    with surrounding spaces, every kind of column)."""
+    which `features` does not fill again), and so does `accepted` for the same rows as
+    columns: the same features as the items' raw values filled by the rules, on generated
+    listings the contract accepts (optional fields left out, text with surrounding spaces,
+    every kind of column)."""
     import strategies
 
     from airbnb_price.serve import cache
@@ -152,9 +153,13 @@ def test_validated_listings_give_the_features_their_raw_columns_give(run, reques
                 values[row] = items[i].get(column)  # a list stays one cell
         mine = served.features(served.listings([items[i] for i in kept]))
         theirs = served.features(raw)
+        ok, accepted = served.accepted(raw)  # batch's path: the checks' columns, filled
+        assert ok.all()
+        checked = served.features(accepted)
         for column in served.model.input_columns:  # what the model reads (the amenities'
             # items themselves differ: the contract strips them, amenity_list does for both)
             np.testing.assert_array_equal(mine[column], theirs[column], err_msg=column)
+            np.testing.assert_array_equal(checked[column], theirs[column], err_msg=column)
     check()
 
 

@@ -130,10 +130,16 @@ def _found(text: str, alternatives: tuple[re.Pattern, ...]) -> float:
     return 0.0
 
 
+@functools.cache
+def _flag_names(prefix: str) -> tuple[str, ...]:
+    """The keyword flags' column names (formatted once: 17 f-strings cost 1.5 µs a listing)."""
+    return tuple(f"{prefix}_{key}" for key in _KEYWORDS)
+
+
 def _keyword_flags(table: MutableMapping, texts: _Joined, prefix: str) -> None:
     """A flag per keyword and the text's length."""
-    for key, flags in zip(_KEYWORDS, texts.flags(_KEYWORD_PATTERNS), strict=True):
-        table[f"{prefix}_{key}"] = flags
+    for name, flags in zip(_flag_names(prefix), texts.flags(_KEYWORD_PATTERNS), strict=True):
+        table[name] = flags  # a DataFrame's `update` is not a dict's
     table[f"{prefix}_length"] = texts.lengths
 
 

@@ -129,16 +129,18 @@ def blocks(inputs: list[str], city: str | None = None, feature_set: str | None =
 
 
 def read_block(block: Block) -> pd.DataFrame:
-    """The block's rows as text, with the file's header."""
+    """The block's rows as text, with the file's header: only the columns its model's
+    checks and features read (`listings.columns_read`)."""
     path = Path(block.path)
+    columns = listings.columns_read(features.by_name(block.feature_set))
     if block.end is None:
-        return listings.read_listings(path)
+        return listings.read_listings(path, columns)
     with open(path, "rb") as handle:
         head = handle.readline()
         handle.seek(block.start)
         body = handle.read(block.end - block.start)
     return pd.read_csv(io.BytesIO(head + body), dtype=str, keep_default_na=False,
-                       na_values=[""])
+                       na_values=[""], usecols=columns.__contains__)
 
 
 #: Models per store, kept for the worker process's life like the endpoint's container.
@@ -204,9 +206,9 @@ def _price_block(block: Block, store_url: str | None) -> pd.DataFrame:
         out["error"] = f"no model to price with: {exc}"
         return out
     columns = examples.columns_of(typed, model.feature_set)
-    ok = served.check(columns)
+    ok, accepted = served.accepted(columns)
     if ok.any():
-        priced = served.price_ranges({c: v[ok] for c, v in columns.items()})
+        priced = served.price_ranges(accepted)
         for column, values in zip(PRICES, priced, strict=True):
             if values is not None:
                 digits = cities.minor_digits(served.city.currency)  # as the endpoint rounds

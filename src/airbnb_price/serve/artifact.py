@@ -43,14 +43,23 @@ class Lookup:
     unseen: np.ndarray
     missing: np.ndarray
 
-    def encode(self, values: np.ndarray) -> np.ndarray:
-        if "_rows" not in self.__dict__:  # built once per loaded model, not pickled
+    def rows(self) -> np.ndarray:
+        """The table as one array: a row per level seen in training, then the unseen row and
+        the missing row (built once per loaded model, not pickled)."""
+        if "_rows" not in self.__dict__:
             levels = list(self.table)
             self._index = {level: i for i, level in enumerate(levels)}
             self._rows = np.vstack([*(self.table[v] for v in levels), self.unseen,
                                     self.missing]).reshape(len(levels) + 2, -1)
-        n = len(self._index)
-        return self._rows[_positions(values, self._index, n, n + 1)]
+        return self._rows
+
+    def positions(self, values: np.ndarray) -> list[int]:
+        """Each value's row in `rows()`."""
+        n = len(self.rows()) - 2
+        return _positions(values, self._index, n, n + 1)
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        return self.rows()[self.positions(values)]
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in ("_rows", "_index")}

@@ -43,18 +43,30 @@ class Rule:
                    None if required else field.get_default(call_default_factory=True),
                    **constraints(field))
 
-    def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
-        """Rows whose value the contract refuses (missing counts only when required)."""
+    def prepared(self, values: Any) -> np.ndarray:
+        """The column as the contract reads it, made once for its check and its filling:
+        numbers and flags as float (NaN: missing), text stripped (None: missing), lists as
+        they are. Always a new array for text (filling writes into it)."""
         if self.kind in (int, float):
-            return self._numbers(np.asarray(values, dtype=float), schema)
+            return np.asarray(values, dtype=float)
+        if self.kind is bool:
+            return np.array([np.nan if v is None else v for v in values], dtype=float)
+        if self.kind is str:
+            return strip(values)
+        return values
+
+    def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
+        """Rows whose value (`prepared`) the contract refuses (missing counts only when
+        required)."""
+        if self.kind in (int, float):
+            return self._numbers(values, schema)
         if self.kind is str:
             return self._texts(values, schema)
         if self.kind is list:
             if self.max_length is None:
                 return np.zeros(len(values), dtype=bool)
             return np.array([0 if v is None else len(v) for v in values]) > self.max_length
-        missing = np.array([v is None for v in values])
-        return missing & self.required
+        return np.isnan(values) & self.required
 
     def _numbers(self, x: np.ndarray, schema: dict) -> np.ndarray:
         missing = np.isnan(x)
@@ -72,8 +84,7 @@ class Rule:
                 bad |= ~missing & ((x < box[0]) | (x > box[1]))
         return bad
 
-    def _texts(self, values: np.ndarray, schema: dict) -> np.ndarray:
-        text = strip(values)
+    def _texts(self, text: np.ndarray, schema: dict) -> np.ndarray:
         missing = np.array([v is None for v in text])
         sizes = np.array([0 if v is None else len(v) for v in text])
         bad = missing & self.required
@@ -98,17 +109,15 @@ class Rule:
         return out
 
     def filled(self, values: np.ndarray) -> np.ndarray:
-        """The column as the model reads it: defaults where missing, text stripped, numbers
-        as float (NaN: unknown)."""
-        if self.kind in (int, float, bool):  # flags are numbers to the model, as in training
-            x = np.array([np.nan if v is None else v for v in values], dtype=float) \
-                if self.kind is bool else np.asarray(values, dtype=float)
-            return x if self.default is None else np.where(np.isnan(x), float(self.default), x)
+        """The `prepared` column as the model reads it: defaults where missing (flags are
+        numbers to the model, as in training)."""
+        if self.kind in (int, float, bool):
+            return values if self.default is None else \
+                np.where(np.isnan(values), float(self.default), values)
         if self.kind is str:
-            text = strip(values)  # a new array: defaults go in place
-            if self.default is not None:
-                text[np.equal(text, None)] = self.default
-            return text
+            if self.default is not None:  # in place: `prepared` made this array
+                values[np.equal(values, None)] = self.default
+            return values
         out = np.empty(len(values), dtype=object)
         for i, value in enumerate(values):
             out[i] = self.default if value is None else value  # a list stays one cell

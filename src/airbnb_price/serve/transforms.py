@@ -24,10 +24,13 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+_missing_each = np.frompyfunc(_missing, 1, 1)
+
+
 def _is_missing(X: np.ndarray) -> np.ndarray:
     if X.dtype != object:
         return np.isnan(X)
-    return np.frompyfunc(_missing, 1, 1)(X).astype(bool)
+    return _missing_each(X).astype(bool)
 
 
 @dataclass
@@ -95,10 +98,11 @@ def _yeo_johnson_inverse(x: np.ndarray, lmbda: float) -> np.ndarray:
     """Each branch over every value, then each value's own: the same numbers as computing
     each branch on its own values, without the masked copies (a price is one value). Usually
     every value is in the positive branch with lambda >= 0, where no power has a negative
-    base, so neither the other branch nor numpy's error state (2 µs) is needed."""
-    positive = x >= 0
-    if lmbda >= 0 and positive.all():
-        return np.exp(x) - 1 if lmbda < _EPS else np.power(x * lmbda + 1, 1 / lmbda) - 1
+    base, so neither the other branch nor numpy's error state (2 µs) is needed. (Float
+    operands: numpy takes a slower path for a Python int, 0.2 µs an operation on one value.)"""
+    positive = x >= 0.0
+    if lmbda >= 0 and np.logical_and.reduce(positive):  # without .all()'s Python layer
+        return np.exp(x) - 1.0 if lmbda < _EPS else np.power(x * lmbda + 1.0, 1 / lmbda) - 1.0
     with np.errstate(invalid="ignore", over="ignore"):
         if abs(lmbda) < _EPS:
             up = np.exp(x) - 1
