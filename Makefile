@@ -88,7 +88,7 @@ deploy: setup  ## publish the newest run's model and `sls deploy` STAGE (ARGS="-
 
 bench: setup serving-env  ## every benchmark -> benchmarks/results/*.json (needs a run with a model)
 	@ls runs/*/model/compiled.pkl >/dev/null 2>&1 || $(BIN)/airbnb-price run --smoke
-	for b in model_quality detailed_ceiling latency cost size load fuzz pipeline_time cities cache geo_tolerance fleet; do \
+	for b in model_quality detailed_ceiling latency batch cost size load fuzz pipeline_time cities cache geo_tolerance fleet; do \
 	  echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 lab: setup  ## explore in JupyterLab with the project's kernel (root: the project, so run folders open)

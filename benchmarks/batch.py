@@ -7,7 +7,8 @@ Writes results/batch.json.
 
 The model: the lean preset's PyCaret pipeline around a LightGBM of --trees trees (31 leaves,
 LightGBM's default) fitted on the file, compiled as a publish compiles it. The rows: the file
-repeated to at least --rows rows. Paths, each timed on the same rows:
+(London's by default, its city from its folders) repeated to at least --rows rows. Paths,
+each timed on the same rows:
 
 - engine_end_to_end: CSV in, priced Parquet out, through `batch.price_block` over the file's
   blocks (read, type, check, features, compiled model, reasons) and the Parquet writer;
@@ -43,25 +44,28 @@ from airbnb_price.core import config, registry, spec
 from airbnb_price.core.features import feature_table
 from airbnb_price.data import cleaning, listings
 
-DEFAULT = config.PROJECT_ROOT.parent / "shared/data/amsterdam/2021-07-04/listings.csv"
+#: London, the scale of the biggest markets: 67,903 listings, so that its copies to 200,000
+#: rows never put a row twice in one block (a repeated small file would, and the compiled
+#: trees, which walk alike rows together, gain more from twins than any real file gives).
+DEFAULT = config.PROJECT_ROOT.parent / "shared/data/london/2021-10-13/listings.csv"
 
 
-def fit(path: Path, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
+def fit(path: Path, city: str, trees: int, model_dir: Path) -> tuple[object, pd.DataFrame]:
     """The benchmark's model: the lean preset + LightGBM(n_estimators=trees), compiled and
     saved as a run saves it; returns the pipeline and the training table."""
     from airbnb_price.core import cities
     from airbnb_price.train import compiler, experiment, model_folder
 
     loaded = listings.load_listings(path)
-    rows, _ = cleaning.clean(loaded.frame, cleaning.default_rules(
-        *cities.lookup("amsterdam").price_window))
-    table = feature_table(rows, centre=cities.lookup("amsterdam").centre)
+    low, high, _ = cleaning.price_window(loaded.frame[config.TARGET], cities.lookup(city))
+    rows, _ = cleaning.clean(loaded.frame, cleaning.default_rules(low, high))
+    table = feature_table(rows, centre=cities.lookup(city).centre)
     exp = experiment.setup_experiment(table, "lean", folds=2)
     pipeline = exp.finalize_model(exp.create_model("lightgbm", n_estimators=trees,
                                                    n_jobs=1, verbose=False))
     X = table.drop(columns=config.TARGET)
     compiled = compiler.compile_pipeline(pipeline, X)
-    model = spec.get("amsterdam", "summary")
+    model = spec.get(city, "summary")
     metadata = {"name": model.name, "city": model.city, "feature_set": "summary",
                 "inputs": model_folder.input_schema(table), "artifact": registry.COMPILED}
     model_folder.save_model(model_dir, pipeline, compiled, metadata)
@@ -78,13 +82,13 @@ def repeated(path: Path, rows: int, out: Path) -> int:
     return per_copy * copies
 
 
-def engine_end_to_end(csv: Path, store: Path, output: Path) -> float:
+def engine_end_to_end(csv: Path, city: str, store: Path, output: Path) -> float:
     """Seconds to price every row of `csv` into Parquet through the batch blocks."""
     from airbnb_price.local import batch
 
     started = time.perf_counter()
     writer = batch.Writer(output)
-    for block in batch.blocks([str(csv)], city="amsterdam", feature_set="summary"):
+    for block in batch.blocks([str(csv)], city=city, feature_set="summary"):
         writer.write(batch.price_block(block, str(store)))
     writer.close()
     return time.perf_counter() - started
@@ -109,7 +113,7 @@ def sample():  # the process's own memory; the input file's mmap'd pages are not
         peak[0] = max(peak[0], anon)
         time.sleep(0.02)
 threading.Thread(target=sample, daemon=True).start()
-engine_end_to_end(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+engine_end_to_end(Path(sys.argv[1]), sys.argv[5], Path(sys.argv[2]), Path(sys.argv[3]))
 time.sleep(0.05)
 print(peak[0] / 1024)
 """
@@ -124,28 +128,31 @@ def main() -> None:
     parser.add_argument("--memory-rows", default="1000000,2000000")
     args = parser.parse_args()
     from airbnb_price.core.cities import lookup
+    from airbnb_price.local import batch
     from airbnb_price.serve import artifact
     from airbnb_price.train import compiler
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        pipeline, _ = fit(args.listings, args.trees, tmp / "model")
+        city = batch.city_of(args.listings, None)
+        pipeline, _ = fit(args.listings, city, args.trees, tmp / "model")
         store = tmp / "store"
         registry.publish(registry.open_store(store), tmp / "model")
         csv = tmp / "rows.csv"
         rows = repeated(args.listings, args.rows, csv)
-        seconds = {"engine_end_to_end": engine_end_to_end(csv, store, tmp / "out.parquet")}
+        seconds = {"engine_end_to_end": engine_end_to_end(csv, city, store,
+                                                          tmp / "out.parquet")}
         priced = pd.read_parquet(tmp / "out.parquet")
 
         def pycaret_path():
             frame = pd.read_csv(csv)
             frame = frame.dropna(subset=["latitude", "longitude"])
             return pipeline.predict(feature_table(frame, target=None,
-                                                  centre=lookup("amsterdam").centre))
+                                                  centre=lookup(city).centre))
         seconds["pycaret"], _ = timed(pycaret_path)
         frame = listings.validate(listings.read_listings(csv), csv, 1.0)[0]
         frame = frame[frame[listings.INVALID].isna()]
-        table = feature_table(frame, target=None, centre=lookup("amsterdam").centre)
+        table = feature_table(frame, target=None, centre=lookup(city).centre)
         compiled = artifact.load(tmp / "model")
         lean = compiler.trace_pipeline(pipeline, table)
         seconds["lean_artifact"], _ = timed(lean.predict, table)
@@ -159,14 +166,14 @@ def main() -> None:
             big = tmp / f"rows-{count}.csv"
             repeated(args.listings, count, big)
             done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(big), str(store),
-                                   str(tmp / "big.parquet"), str(Path(__file__).parent)],
+                                   str(tmp / "big.parquet"), str(Path(__file__).parent), city],
                                   capture_output=True, text=True, check=True)
             memory[str(count)] = round(float(done.stdout.strip().splitlines()[-1]), 1)
             big.unlink()
     per_second = {k: round(rows / v) for k, v in seconds.items()}
     write("batch", {
         "rows": rows, "model": f"lean preset + LightGBM, {args.trees} trees",
-        "listings": str(args.listings), "threads": 1,
+        "listings": str(args.listings), "city": city, "threads": 1,
         "rows_per_second": per_second,
         "priced_rows": int(priced["price"].notna().sum()),
         "engine_vs_pycaret": round(seconds["pycaret"] / seconds["engine_end_to_end"], 2),

@@ -70,3 +70,23 @@ def test_a_tree_that_is_one_leaf_prices_its_value():
     trees = estimators.estimator(model)
     assert (trees.steps().depths == 0).all()
     np.testing.assert_allclose(trees.predict(X[:9]), model.predict(X[:9]), atol=1e-9)
+
+
+def test_rows_are_walked_alike_rows_together_whatever_their_order():
+    """The walk takes rows sorted by their bins of the most split-on features (`order`): a
+    permutation, the most used feature's bins ascending; and each row's sum is the same
+    however the rows come."""
+    model, X = _fitted(False)
+    trees = estimators.estimator(model)
+    key = trees.steps().key
+    used = np.bincount(trees.nodes["feature"][trees.nodes["feature"] >= 0], minlength=6)
+    assert key[0][0] == int(np.argmax(used)) and sum(bits for _, bits in key) <= 64
+    binned = np.stack([np.searchsorted(trees.steps().cuts[trees.steps().offsets[j]:
+                                                          trees.steps().offsets[j + 1]],
+                                       np.nan_to_num(X[:, j]), side="left") for j in range(6)],
+                      axis=1).astype(np.uint16)
+    order = trees.order(binned)
+    assert sorted(order.tolist()) == list(range(len(X)))
+    assert (np.diff(binned[order, key[0][0]].astype(int)) >= 0).all()
+    shuffled = np.random.default_rng(1).permutation(len(X))
+    np.testing.assert_array_equal(trees.predict(X[shuffled]), trees.predict(X)[shuffled])

@@ -70,7 +70,8 @@ def _library() -> ctypes.CDLL:
     lib.trees_bin.restype = None
     lib.trees_predict_steps.argtypes = [pointer, pointer, ctypes.c_int64, ctypes.c_int64,
                                         pointer, pointer, pointer, pointer, pointer,
-                                        ctypes.c_int32, pointer, pointer, pointer, pointer]
+                                        ctypes.c_int32, pointer, pointer, pointer, pointer,
+                                        pointer]
     lib.trees_predict_steps.restype = None
     lib.trees_shap.argtypes = [pointer, ctypes.c_int64, ctypes.c_int64, pointer, pointer,
                                pointer, ctypes.c_int32, ctypes.c_int32, pointer]
@@ -91,6 +92,22 @@ def library() -> ctypes.CDLL:
 
 def _ptr(array: np.ndarray) -> int:
     return array.ctypes.data
+
+
+def _sort_key(features: np.ndarray, cuts: list[np.ndarray], crowded: np.ndarray
+              ) -> tuple[tuple[int, int], ...]:
+    """`BranchFree.key` from the split nodes' features and each feature's cuts: the most used
+    features first (a feature's bin is 0..its number of cuts), while 64 bits hold them."""
+    key, used = [], 0
+    for feature in np.argsort(-np.bincount(features, minlength=len(cuts)), kind="stable"):
+        bits = len(cuts[feature]).bit_length()
+        if crowded[feature] or not bits:
+            continue
+        if used + bits > 64:
+            break
+        key.append((int(feature), bits))
+        used += bits
+    return tuple(key)
 
 
 class _RowBuffers(threading.local):
@@ -127,6 +144,9 @@ class BranchFree:
     #: depths, plain, cuts, offsets), taken once: each costs 2 µs, a one-listing request's
     #: trees take tens of µs.
     pointers: dict[str, int]
+    #: The rows' sort key (`Trees.order`): the most split-on features and the bits their
+    #: bins take, most used first, as many as 64 bits hold.
+    key: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -171,13 +191,27 @@ class Trees:
         library().trees_bin(_ptr(X), len(X), X.shape[1], at["cuts"], at["offsets"],
                             _ptr(binned))
         has_nan = np.isnan(X).any(axis=1).view(np.uint8)
+        order = self.order(binned)
         scratch = np.empty(2 * BLOCK, dtype=np.int64)
         grouped = np.empty(BLOCK * X.shape[1], dtype=np.uint16)
         library().trees_predict_steps(_ptr(X), _ptr(binned), len(X), X.shape[1], at["nodes"],
                                       at["steps"], at["roots"], at["depths"], at["plain"],
-                                      len(self.roots), _ptr(has_nan), _ptr(scratch),
-                                      _ptr(grouped), _ptr(out))
+                                      len(self.roots), _ptr(has_nan), _ptr(order),
+                                      _ptr(scratch), _ptr(grouped), _ptr(out))
         return out
+
+    def order(self, binned: np.ndarray) -> np.ndarray:
+        """The order the branch-free walk takes binned rows in: by their bins of the most
+        split-on features, so the eight rows descending a tree together are alike and reach
+        their leaves at nearly the same level (a group descends until its last row has: the
+        trees of a 31-leaf LightGBM are 13 levels deep at most on average, a row's path far
+        shorter). Measured 1.15x on a 1,000-tree LightGBM; a row's sum does not depend on
+        the order (tests/train/test_trees.py)."""
+        key = np.zeros(len(binned), dtype=np.uint64)
+        for feature, bits in self.steps().key:
+            key <<= np.uint64(bits)
+            key |= binned[:, feature]
+        return np.argsort(key).astype(np.int64, copy=False)
 
     def predict_generic(self, X: np.ndarray) -> np.ndarray:
         """`predict` by the generic walk alone (the reference the branch-free form is tested
@@ -213,7 +247,8 @@ class Trees:
                       "offsets": np.cumsum([0, *(len(c) for c in cuts)]).astype(np.int64)}
             self._steps = BranchFree(arrays["steps"], arrays["depths"], arrays["plain"],
                                      arrays["cuts"], arrays["offsets"],
-                                     {name: _ptr(a) for name, a in arrays.items()})
+                                     {name: _ptr(a) for name, a in arrays.items()},
+                                     _sort_key(features, cuts, crowded))
         return self._steps
 
     def _cuts(self, features: np.ndarray, thresholds: np.ndarray
