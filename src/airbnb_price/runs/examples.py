@@ -25,7 +25,12 @@ def _typed(column: str, annotation: Any) -> Callable[[Any], Any]:
         return bool
     if int in kinds:  # a fractional count stays a number the contract refuses, not truncated
         return lambda value: int(value) if float(value).is_integer() else float(value)
-    return float if float in kinds else (lambda value: value)
+    return float if float in kinds else _as_written
+
+
+def _as_written(value: Any) -> Any:
+    """Text as the data writes it (the contract strips it)."""
+    return value
 
 
 def requests_of(frame: pd.DataFrame, feature_set: FeatureSet, city: str | None = None
@@ -59,6 +64,9 @@ def columns_of(frame: pd.DataFrame, feature_set: FeatureSet) -> dict[str, np.nda
             columns[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
             continue
         convert = _typed(column, annotation)
+        if convert is _as_written:  # text: no value to convert, only missing ones to mark
+            columns[column] = frame[column].to_numpy(dtype=object, na_value=None)
+            continue
         values = np.empty(len(frame), dtype=object)
         values[:] = [None if missing else convert(v) for v, missing in
                      zip(frame[column].tolist(), frame[column].isna().tolist(), strict=True)]

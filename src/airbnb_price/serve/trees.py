@@ -203,10 +203,11 @@ class Trees:
     def order(self, binned: np.ndarray) -> np.ndarray:
         """The order the branch-free walk takes binned rows in: by their bins of the most
         split-on features, so the eight rows descending a tree together are alike and reach
-        their leaves at nearly the same level (a group descends until its last row has: the
-        trees of a 31-leaf LightGBM are 13 levels deep at most on average, a row's path far
-        shorter). Measured 1.15x on a 1,000-tree LightGBM; a row's sum does not depend on
-        the order (tests/train/test_trees.py)."""
+        their leaves at nearly the same level (a group descends until its last row has: a
+        31-leaf LightGBM tree's deepest leaf lies 12.7 levels down on average, most rows'
+        leaves far higher). On a 1,000-tree LightGBM over Amsterdam's 16,724 distinct rows: 1.05-1.10x
+        in three runs (1.2x when rows repeat). A row's sum does not depend on the order
+        (tests/train/test_trees.py)."""
         key = np.zeros(len(binned), dtype=np.uint64)
         for feature, bits in self.steps().key:
             key <<= np.uint64(bits)
