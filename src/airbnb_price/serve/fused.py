@@ -54,8 +54,8 @@ def _fill(op: tuple, values: np.ndarray) -> np.ndarray:
     _, fill, numeric = op
     if not numeric:  # `_missing` written out: a call per value was half the fill's time
         column = np.empty(len(values), dtype=object)
-        column[:] = [fill if v is None or (isinstance(v, float) and v != v) else v
-                     for v in values.tolist()]
+        column[:] = [fill if v is None or (isinstance(v, float) and v != v)  # noqa: PLR0124
+                     else v for v in values.tolist()]
         return column
     column = np.array(values, dtype=float)
     missing = np.isnan(column)
