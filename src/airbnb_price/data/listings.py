@@ -96,20 +96,25 @@ _NUMBER = re.compile(r"[ \t]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-
                      r"|inf(?:inity)?)[ \t]*", re.IGNORECASE)
 #: Characters of a column every value of which can be cast at once (no word, no other digit).
 _PLAIN_NUMBERS = re.compile(r"[0-9eE+\-. \t\x00]*")
+#: What only a non-integer number has.
+_FRACTION = re.compile(r"[.eE]")
 
 
 def parse_numbers(values: pd.Series) -> pd.Series:
-    """Text -> float64, NaN where blank or not a number (`_NUMBER`), each value rounded as
+    """Text -> numbers, NaN where blank or not a number (`_NUMBER`), each value rounded as
     Python's `float` reads it: correctly, as the endpoint's JSON parser does, so a file's
     latitude is the very float a request carrying the same digits gives (pandas'
     `to_numeric` is off by an ulp on some coordinates, and takes 5x as long). A column of
-    plain numbers is cast in one call; one holding anything else, value by value."""
+    plain numbers is cast in one call (int64 when every value is an integer, as pandas types
+    it); one holding anything else, value by value, as float64."""
     text = values.to_numpy(dtype=object)
     present = [v for v in text if isinstance(v, str)]
-    if len(present) == len(text) and _PLAIN_NUMBERS.fullmatch("\x00".join(present)):
+    joined = "\x00".join(present)
+    if len(present) == len(text) and _PLAIN_NUMBERS.fullmatch(joined):
+        kind = float if _FRACTION.search(joined) else np.int64
         try:
-            return pd.Series(text.astype(float), index=values.index)
-        except ValueError:  # "1e", "--1", "1 2": plain characters, yet no number
+            return pd.Series(text.astype(kind), index=values.index)
+        except (ValueError, OverflowError):  # "--1", "1 2": plain characters, yet no number
             pass
     return pd.Series([float(v) if isinstance(v, str) and _NUMBER.fullmatch(v) else np.nan
                       for v in text], index=values.index, dtype="float64")
