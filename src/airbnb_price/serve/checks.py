@@ -46,14 +46,19 @@ class Rule:
     def prepared(self, values: Any) -> np.ndarray:
         """The column as the contract reads it, made once for its check and its filling:
         numbers and flags as float (NaN: missing), text stripped (None: missing), lists as
-        they are. Always a new array for text (filling writes into it)."""
+        they are, in an array. Always a new array for text (filling writes into it)."""
         if self.kind in (int, float):
             return np.asarray(values, dtype=float)
         if self.kind is bool:
             return np.array([np.nan if v is None else v for v in values], dtype=float)
         if self.kind is str:
             return strip(values)
-        return values
+        if isinstance(values, np.ndarray):
+            return values
+        out = np.empty(len(values), dtype=object)  # a list of lists: one cell each
+        for i, value in enumerate(values):
+            out[i] = value
+        return out
 
     def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
         """Rows whose value (`prepared`) the contract refuses (missing counts only when
