@@ -278,7 +278,7 @@ def type_detailed(frame: pd.DataFrame) -> list[Problem]:
         if column in DETAILED_FLAGS:
             values = raw.map({"t": 1.0, "f": 0.0})
         else:
-            values = pd.to_numeric(raw.str.rstrip("%"), errors="coerce")
+            values = parse_numbers(raw.str.rstrip("%"))
         problems.append(unparsed(column, raw, values))
         frame[column] = values
     if "bathrooms_text" in frame:
