@@ -50,15 +50,10 @@ class Rule:
         if self.kind in (int, float):
             return np.asarray(values, dtype=float)
         if self.kind is bool:
-            return np.array([np.nan if v is None else v for v in values], dtype=float)
+            return _floats(values)
         if self.kind is str:
             return strip(values)
-        if isinstance(values, np.ndarray):
-            return values
-        out = np.empty(len(values), dtype=object)  # a list of lists: one cell each
-        for i, value in enumerate(values):
-            out[i] = value
-        return out
+        return values if isinstance(values, np.ndarray) else _cells(values)
 
     def refused(self, values: np.ndarray, schema: dict) -> np.ndarray:
         """Rows whose value (`prepared`) the contract refuses (missing counts only when
@@ -106,12 +101,7 @@ class Rule:
         """The column of listings the contract has validated, as `filled` makes it: the
         contract has already applied the defaults and stripped the text, so only the type is
         left (numbers as float, NaN: unknown; a list stays one cell)."""
-        if self.kind in (int, float, bool):
-            return np.array([np.nan if v is None else v for v in values], dtype=float)
-        out = np.empty(len(values), dtype=object)
-        for i, value in enumerate(values):
-            out[i] = value
-        return out
+        return _floats(values) if self.kind in (int, float, bool) else _cells(values)
 
     def filled(self, values: np.ndarray) -> np.ndarray:
         """The `prepared` column as the model reads it: defaults where missing (flags are
@@ -127,6 +117,20 @@ class Rule:
         for i, value in enumerate(values):
             out[i] = self.default if value is None else value  # a list stays one cell
         return out
+
+
+def _floats(values: Any) -> np.ndarray:
+    """Numbers or flags as float, None as NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _cells(values: Any) -> np.ndarray:
+    """Values as an object array, one cell each (a list stays one cell: assigning a list of
+    equal-length lists at once would make a matrix)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
 
 
 def strip(values: np.ndarray) -> np.ndarray:
