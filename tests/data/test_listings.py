@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from examples import RULES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airbnb_price.core import config, features
 from airbnb_price.core.params import RunParams
@@ -309,3 +312,72 @@ def test_every_number_of_every_shared_file_is_the_float_a_request_gives(path):
         np.testing.assert_array_equal(parsed, floats, err_msg=column)
         theirs = pd.to_numeric(frame[column], errors="coerce")
         assert (np.isnan(parsed) == theirs.isna()).all() and parsed.dtype == theirs.dtype
+
+
+_CELLS = st.one_of(
+    st.sampled_from(["", " ", "1", "52.37", "Loft, canal view", 'say "hi"', "a\nb", "\u4e1c\u4eac",
+                     "Chambre \u00e0 Paris", "  padded ", "NaN", "null", "-", "'", '"', '""']),
+    st.text(alphabet=st.sampled_from('ab ,"\n\r\t\u00e9\u0416x1.'), max_size=8))
+
+
+def _field(value: str, quoted: bool) -> str:
+    """A CSV field: quoted (quotes doubled) when asked or needed, else as it is (a stray
+    quote or comma then makes the row what a careless writer makes of it)."""
+    return '"' + value.replace('"', '""') + '"' if quoted else value
+
+
+@st.composite
+def csv_texts(draw) -> bytes:
+    """CSV texts as real writers and careless ones make them: quoted and unquoted fields
+    holding commas, quotes, newlines, blanks and non-Latin text; rows short or long of
+    fields; header names given twice; CRLF or LF; a last line with or without its end."""
+    names = draw(st.lists(st.sampled_from(["id", "name", "price", "room_type", "x", "y"]),
+                          min_size=1, max_size=5, unique=draw(st.sampled_from([True] * 4 + [False]))))
+    width = len(names)
+    lengths = draw(st.lists(st.sampled_from([width] * 8 + [width - 1, width + 1]), max_size=6))
+    rows = [draw(st.lists(st.tuples(_CELLS, st.booleans()), min_size=n, max_size=n))
+            for n in lengths]
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = [",".join(names)] + [",".join(_field(v, q) for v, q in row) for row in rows]
+    return (end.join(lines) + draw(st.sampled_from([end, ""]))).encode()
+
+
+def _read_or_error(read, data: bytes, columns):
+    try:
+        return read(data, columns)
+    except (ValueError, pd.errors.ParserError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(csv_texts(), st.sampled_from([None, frozenset({"name", "price", "x"})]))
+def test_reading_text_gives_what_pandas_reads_or_its_error(data, columns):
+    """Arrow reads first, pandas what Arrow refuses: the frame (every cell's text, NaN for a
+    blank) or the error is pandas' own on every generated text."""
+    def by_pandas(text: bytes, wanted) -> pd.DataFrame:
+        return pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                           usecols=listings._among(wanted))
+
+    theirs = _read_or_error(by_pandas, data, columns)
+    ours = _read_or_error(listings.read_text, data, columns)
+    if isinstance(theirs, type):
+        assert ours is theirs
+        return
+    pd.testing.assert_frame_equal(ours, theirs)
+    for column in theirs:
+        assert ours[column].map(type).tolist() == theirs[column].map(type).tolist(), column
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: "/".join(p.parts[-3:]))
+def test_arrow_reads_every_shared_file_as_pandas_does(path):
+    """Every shared file takes Arrow's reading (none falls back), and it is pandas' frame:
+    the same columns, texts and blanks, cell by cell."""
+    theirs = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                         compression="infer")
+    ours = listings._arrow_text(path.read_bytes() if path.suffix != ".gz"
+                                else gzip.decompress(path.read_bytes()), None)
+    assert ours is not None
+    pd.testing.assert_frame_equal(ours, theirs)
+    for column in theirs:
+        assert ours[column].map(type).tolist() == theirs[column].map(type).tolist(), column

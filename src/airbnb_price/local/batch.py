@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import glob
-import io
 import mmap
 from collections import deque
 from collections.abc import Iterator
@@ -139,8 +138,7 @@ def read_block(block: Block) -> pd.DataFrame:
         head = handle.readline()
         handle.seek(block.start)
         body = handle.read(block.end - block.start)
-    return pd.read_csv(io.BytesIO(head + body), dtype=str, keep_default_na=False,
-                       na_values=[""], usecols=columns.__contains__)
+    return listings.read_text(head + body, columns)
 
 
 #: Models per store, kept for the worker process's life like the endpoint's container.
