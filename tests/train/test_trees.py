@@ -90,3 +90,21 @@ def test_rows_are_walked_alike_rows_together_whatever_their_order():
     assert (np.diff(binned[order, key[0][0]].astype(int)) >= 0).all()
     shuffled = np.random.default_rng(1).permutation(len(X))
     np.testing.assert_array_equal(trees.predict(X[shuffled]), trees.predict(X)[shuffled])
+
+
+def test_a_value_bin_counts_the_cuts_below_it():
+    """`binned` (the C library's branch-free binary search) equals numpy's searchsorted on
+    every feature: values on a cut, between, below and above all cuts, NaN as 0."""
+    model, X = _fitted(False)
+    trees = estimators.estimator(model)
+    steps = trees.steps()
+    cuts = [steps.cuts[steps.offsets[j]:steps.offsets[j + 1]] for j in range(X.shape[1])]
+    rng = np.random.default_rng(3)
+    columns = []
+    for found in cuts:
+        edges = np.concatenate([found, found - 1e-9, found + 1e-9, [-1e300, 1e300, np.nan]])
+        columns.append(rng.choice(edges, size=500))
+    values = trees._matrix(np.stack(columns, axis=1))
+    expected = np.stack([np.searchsorted(c, np.nan_to_num(values[:, j], nan=-np.inf))
+                         for j, c in enumerate(cuts)], axis=1)
+    np.testing.assert_array_equal(trees.binned(values), expected)

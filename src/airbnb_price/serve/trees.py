@@ -189,9 +189,7 @@ class Trees:
             library().trees_predict(_ptr(X), len(X), X.shape[1], at["nodes"], at["roots"],
                                     len(self.roots), _ptr(out))
             return out
-        binned = np.empty(X.shape, dtype=np.uint16)
-        library().trees_bin(_ptr(X), len(X), X.shape[1], at["cuts"], at["offsets"],
-                            _ptr(binned))
+        binned = self.binned(X)
         has_nan = np.isnan(X).any(axis=1).view(np.uint8)
         order = self.order(binned)
         scratch = np.empty(2 * BLOCK, dtype=np.int64)
@@ -201,6 +199,15 @@ class Trees:
                                       len(self.roots), _ptr(has_nan), _ptr(order),
                                       _ptr(scratch), _ptr(grouped), _ptr(out))
         return out
+
+    def binned(self, X: np.ndarray) -> np.ndarray:
+        """Each value's bin (`trees_bin`): the number of its feature's cuts below it, 0 for
+        NaN; X as `_matrix` makes it."""
+        at = self.steps().pointers
+        binned = np.empty(X.shape, dtype=np.uint16)
+        library().trees_bin(_ptr(X), len(X), X.shape[1], at["cuts"], at["offsets"],
+                            _ptr(binned))
+        return binned
 
     def order(self, binned: np.ndarray) -> np.ndarray:
         """The order the branch-free walk takes binned rows in: by their bins of the most
