@@ -5,8 +5,9 @@
 # the public base image cannot be pulled offline.
 ARG BASE=public.ecr.aws/lambda/python:3.11
 
-# Stage 1: install into /opt/task. The engine's tree evaluator (src/airbnb_price/serve/_trees.c)
-# is compiled here, with portable flags (setup.py), by whatever C compiler the base's package
+# Stage 1: install into /opt/task. The package's C libraries (the tree evaluator,
+# src/airbnb_price/serve/_trees.c, and the text scans, src/airbnb_price/core/_text.c) are
+# compiled here, with portable flags (setup.py), by whatever C compiler the base's package
 # manager has; the compiler never reaches the final image.
 FROM ${BASE} AS build
 # hadolint ignore=DL3008,DL3033,DL3041

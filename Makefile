@@ -28,7 +28,7 @@ TEST_RUNS := $(CURDIR)/.test-runs
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml setup.py src/airbnb_price/serve/_trees.c requirements/constraints.txt jupyter/overrides.json  ## the evaluator is built by pip
+$(STAMP): pyproject.toml setup.py src/airbnb_price/serve/_trees.c src/airbnb_price/core/_text.c requirements/constraints.txt jupyter/overrides.json  ## the evaluator is built by pip
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==24.3.1
 	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[training,serving,dev]'

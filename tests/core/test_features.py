@@ -123,29 +123,60 @@ def shared_texts() -> list[str]:
     return texts
 
 
-def test_the_joined_scan_equals_a_search_per_text(shared_texts):
-    """The joined-text scan (`_Joined`: keyword flags, the first number a title or description
-    states) against `pattern.search` on each text, on every title and description of the
-    shared detailed files (newlines, HTML, scripts) and texts made to tempt a match across
-    two texts or a separator inside one."""
+def _assert_scans_search_alike(texts: list[str]) -> None:
+    """`_Joined`'s keyword flags and first numbers (the C scans where the patterns allow,
+    `re` on the texts they leave undecided) equal `pattern.search` on each text."""
     import re
 
+    numbers = (text_features._BEDROOMS, text_features._GUESTS, text_features._SQUARE_METRES)
+    joined = text_features._Joined(texts)
+    flags = joined.flags(text_features._KEYWORD_PATTERNS)
+    for key, found in zip(text_features.TITLE_KEYWORDS, flags, strict=True):
+        written = text_features.TITLE_KEYWORDS[key]  # as written, one pattern
+        expected = np.array([float(bool(re.search(written, t))) for t in texts])
+        np.testing.assert_array_equal(found, expected, err_msg=key)
+    for pattern in numbers:
+        expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in texts]
+        np.testing.assert_array_equal(joined.first_numbers(pattern), expected,
+                                      err_msg=pattern.pattern)
+    np.testing.assert_array_equal(joined.lengths, [len(t) for t in texts])
+
+
+def test_the_joined_scan_equals_a_search_per_text(shared_texts):
+    """The joined-text scan against `pattern.search` on each text, on every title and
+    description of the shared detailed files (newlines, HTML, scripts) and texts made to
+    tempt a match across two texts or a separator inside one."""
     texts = list(shared_texts)
     texts += ["", "\n", "b&b\nhouse", "home", "cosy\n", "flat for 2", "bedroom", "3",
-              "guests", "2 \x00bed", "45", "m2 4 p", "2\x002 ppl"]
-    numbers = (text_features._BEDROOMS, text_features._GUESTS, text_features._SQUARE_METRES)
-    for chosen in (texts, texts[-11:-10], texts[-1:]):  # a column, and one request's text
-        joined = text_features._Joined(chosen)
-        flags = joined.flags(text_features._KEYWORD_PATTERNS)
-        for key, found in zip(text_features.TITLE_KEYWORDS, flags, strict=True):
-            written = text_features.TITLE_KEYWORDS[key]  # as written, one pattern
-            expected = np.array([float(bool(re.search(written, t))) for t in chosen])
-            np.testing.assert_array_equal(found, expected, err_msg=key)
-        for pattern in numbers:
-            expected = [float(m.group(1)) if (m := pattern.search(t)) else np.nan for t in chosen]
-            np.testing.assert_array_equal(joined.first_numbers(pattern), expected,
-                                          err_msg=pattern.pattern)
-        np.testing.assert_array_equal(joined.lengths, [len(t) for t in chosen])
+              "guests", "2 \x00bed", "45", "m2 4 p", "2\x1f-\x1cbed", "3\x1f\x0bp", "2\x002 ppl"]
+    no_nul = [t for t in texts if "\x00" not in t]  # the C scans' column (they split at NUL)
+    for chosen in (no_nul, texts, texts[-13:-12], texts[-1:]):  # and `re`'s, one request's text
+        _assert_scans_search_alike(chosen)
+
+
+def test_the_c_scans_are_the_patterns_own_matches():
+    """The C scans (`_text.c`) take the keyword and title-number patterns (their simple
+    form), and on generated texts built of the patterns' own words, digits (ASCII and not),
+    spaces (ASCII, no-break, separators), word and non-word characters of several scripts
+    on either side, they find what `re` finds."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    assert text_features._Scan.of_keywords(text_features._KEYWORD_PATTERNS) is not None
+    assert text_features._Scan.of_number(text_features._BEDROOMS) is not None
+    assert text_features._Scan.of_number(text_features._GUESTS) is not None
+    pieces = st.sampled_from(["room", "house", "home", "bed", "br", "bdr", "p", "pers", "ppl",
+                              "guests", "2", "12", "\u0663", "\uff13", " ", "\xa0", "\x1c",
+                              "\t", "-", "_", "\u00e9", "\u00df", "\u0436", "\u2605",
+                              "cosy", "coz", "b&b", "bed and breakfast", "x", ".", "view",
+                              "bedroom", "slaapkamer", "luxur", "\n", "room1"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.lists(pieces, max_size=8).map("".join), min_size=2, max_size=6))
+    def scans_alike(texts):
+        _assert_scans_search_alike(texts)
+
+    scans_alike()
 
 
 def test_patterns_written_for_speed_match_as_written_plainly(shared_texts):

@@ -163,15 +163,19 @@ def test_validated_listings_give_the_features_their_raw_columns_give(run, reques
     check()
 
 
-def test_compiled_library_needs_no_glibc_newer_than_lambdas():
-    """The evaluator loads on every Lambda Python runtime: Amazon Linux 2 (glibc 2.26) and
-    2023 (2.34). Its needed symbol versions, read from the built library itself."""
-    library = trees.library()._name
-    symbols = subprocess.run(["objdump", "-T", library], capture_output=True, text=True,
+@pytest.mark.parametrize("library", ["trees", "text"])
+def test_compiled_library_needs_no_glibc_newer_than_lambdas(library):
+    """The evaluator and the text scans load on every Lambda Python runtime: Amazon Linux 2
+    (glibc 2.26) and 2023 (2.34). Their needed symbol versions, read from the built libraries
+    themselves (the text scans call no libc at all)."""
+    from airbnb_price.core import text_features
+
+    path = trees.library()._name if library == "trees" else text_features._library()._name
+    symbols = subprocess.run(["objdump", "-T", path], capture_output=True, text=True,
                              check=True).stdout
     versions = {tuple(map(int, v.split("."))) for v in re.findall(r"GLIBC_([\d.]+)", symbols)}
-    assert versions and max(versions) <= (2, 26), versions
-    flags = subprocess.run(["objdump", "-d", "--no-show-raw-insn", library],
+    assert (versions or library == "text") and max(versions, default=()) <= (2, 26), versions
+    flags = subprocess.run(["objdump", "-d", "--no-show-raw-insn", path],
                            capture_output=True, text=True, check=True).stdout
     assert "zmm" not in flags  # no AVX-512 from a -march=native build
 

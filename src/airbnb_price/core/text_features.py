@@ -7,13 +7,19 @@ numpy only.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import itertools
 import json
 import re
 from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from airbnb_price.core import native
 
 #: Words in a listing's title or description that move its price; a host writes both before
 #: any booking. A whole word is written `room(?<!\wroom)\b`, not `\broom\b`: the same
@@ -51,7 +57,7 @@ def _alternatives(pattern: str) -> tuple[re.Pattern, ...]:
 
 
 _KEYWORDS = {k: _alternatives(v) for k, v in TITLE_KEYWORDS.items()}
-_KEYWORD_PATTERNS = list(_KEYWORDS.values())
+_KEYWORD_PATTERNS = tuple(_KEYWORDS.values())
 #: A number is written `\d\d*`, not `\d+`: the same matches, and `re` then skips to the next
 #: digit instead of trying the pattern at every character (twice as fast over a column).
 _BEDROOMS = re.compile(r"(\d\d*)\s*(?:-\s*)?(?:bed|br\b|bdr|bedroom|slaapkamer)")
@@ -77,8 +83,10 @@ _JOIN = "\x00"
 
 
 class _Joined:
-    """A column's texts joined by _JOIN, scanned by a pattern once (one C loop instead of a
-    Python call per text); each match is placed in its text by its position."""
+    """A column's texts joined by _JOIN, scanned once per pattern: by `_text.c` (one pass of
+    C for every keyword, `_Scan`) where the patterns are of its simple form, else by `re`
+    (one C loop instead of a Python call per text); each match is placed in its text by its
+    position."""
 
     def __init__(self, texts: list[str]):
         self.count = len(texts)
@@ -93,16 +101,34 @@ class _Joined:
         return np.cumsum([0, *(len(t) + 1 for t in self._texts[:-1])]) if self._texts else \
             np.zeros(0)
 
+    @functools.cached_property
+    def _encoded(self) -> bytes | None:
+        """The joined text as `_text.c` reads it (UTF-8), None when a text holds _JOIN itself
+        (the C scans split texts at it)."""
+        return self.text.encode() if self.text.count(_JOIN) == self.count - 1 else None
+
     def _matches(self, pattern: re.Pattern) -> tuple[np.ndarray, list[re.Match]]:
         found = list(pattern.finditer(self.text))
         return np.searchsorted(self._starts, [m.start() for m in found], side="right") - 1, found
 
-    def flags(self, patterns: list[tuple[re.Pattern, ...]]) -> np.ndarray:
+    def _some(self, rows: np.ndarray) -> _Joined:
+        return _Joined([self._texts[i] for i in rows])
+
+    def flags(self, patterns: tuple[tuple[re.Pattern, ...], ...]) -> np.ndarray:
         """1.0 where one of a pattern's alternatives (`_alternatives`) matches: a row per
         pattern, a column per text (one array for every keyword: one listing's title has 17
         keyword flags, and an array each cost more than the searches)."""
         if self.count == 1:  # one request's title: a search costs less than placing matches
             return np.array([[_found(self.text, alternatives)] for alternatives in patterns])
+        scan = _Scan.of_keywords(patterns)
+        if scan is None or self._encoded is None:
+            return self._searched_flags(patterns)
+        flags, undecided = scan.keywords(self._encoded, self.count)
+        if len(undecided):  # a rule hangs on a non-ASCII character: `re` decides
+            flags[:, undecided] = self._some(undecided)._searched_flags(patterns)
+        return flags
+
+    def _searched_flags(self, patterns: tuple[tuple[re.Pattern, ...], ...]) -> np.ndarray:
         flags = np.zeros((len(patterns), self.count))
         for row, alternatives in enumerate(patterns):
             for pattern in alternatives:
@@ -114,11 +140,146 @@ class _Joined:
         if self.count == 1:
             match = pattern.search(self.text)
             return np.array([float(match.group(1)) if match else np.nan])
+        scan = _Scan.of_number(pattern)
+        if scan is None or self._encoded is None:
+            return self._searched_numbers(pattern)
+        numbers = np.full(self.count, np.nan)
+        spans, undecided = scan.numbers(self._encoded, self.count)
+        found = np.flatnonzero(spans[:, 0] >= 0)
+        numbers[found] = [float(self._texts[i][a:b]) for i, (a, b) in zip(
+            found.tolist(), spans[found].tolist(), strict=True)]
+        if len(undecided):  # non-ASCII texts: \d and \s are Unicode classes to `re`
+            numbers[undecided] = self._some(undecided)._searched_numbers(pattern)
+        return numbers
+
+    def _searched_numbers(self, pattern: re.Pattern) -> np.ndarray:
         numbers = np.full(self.count, np.nan)
         rows, found = self._matches(pattern)
         rows, first = np.unique(rows, return_index=True)  # matches come in text order
         numbers[rows] = [float(found[i].group(1)) for i in first]
         return numbers
+
+
+#: `_text.c`'s literal rules: no word character before it (a `(?<!\wword)` lookbehind), a
+#: word boundary after it (`\b`).
+NO_WORD_BEFORE, BOUNDARY_AFTER = 1, 2
+#: An alternative of `_text.c`'s simple form: letters, digits, spaces and `&`, `[...]` sets of
+#: letters, optionally the lookbehind repeating the literal, optionally `\b`.
+_SIMPLE = re.compile(r"(?P<body>(?:[a-z0-9 &]|\[[a-z0-9]+\])+)"
+                     r"(?:\(\?<!\\w(?P<again>[a-z0-9 &]+)\))?(?P<boundary>\\b)?")
+#: A number pattern of its simple form: `(\d\d*)\s*`, optionally `(?:-\s*)?`, then `(?:a|b)`
+#: of simple words starting with a letter (which no `\s`, `-` or digit before can take).
+_NUMBER = re.compile(r"\(\\d\\d\*\)\\s\*(?P<dash>\(\?:-\\s\*\)\?)?\(\?:(?P<words>[^()]*)\)")
+
+
+def _literals(pattern: str) -> list[tuple[bytes, int]] | None:
+    """An alternative as `_text.c` literals with their rules (a set expands to one literal
+    per letter), None when it is not of the simple form."""
+    match = _SIMPLE.fullmatch(pattern)
+    if match is None:
+        return None
+    body = match.group("body")
+    if match.group("again") is not None and match.group("again") != body:
+        return None
+    rules = (NO_WORD_BEFORE if match.group("again") else 0) | \
+        (BOUNDARY_AFTER if match.group("boundary") else 0)
+    choices = [s or c for s, c in re.findall(r"\[([a-z0-9]+)\]|([a-z0-9 &])", body)]
+    return [("".join(letters).encode(), rules) for letters in itertools.product(*choices)]
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """Patterns as `_text.c`'s tables: its literals (`words[starts[i]:starts[i + 1]]`), the
+    pattern each stands for (`keys`), their rules, and (keywords) the literals by first byte
+    (`order[by_first[c]:by_first[c + 1]]`); for a number, whether a dash may follow it."""
+
+    words: np.ndarray
+    starts: np.ndarray
+    keys: np.ndarray
+    rules: np.ndarray
+    by_first: np.ndarray
+    order: np.ndarray
+    dash: bool = False
+
+    @classmethod
+    def _of(cls, literals: list[tuple[bytes, int, int]], dash: bool = False) -> _Scan:
+        firsts = np.array([word[0] for word, _, _ in literals], dtype=np.int64)
+        order = np.argsort(firsts, kind="stable").astype(np.int32)
+        return cls(np.frombuffer(b"".join(w for w, _, _ in literals), dtype=np.uint8).copy(),
+                   np.cumsum([0, *(len(w) for w, _, _ in literals)]).astype(np.int64),
+                   np.array([k for _, k, _ in literals], dtype=np.int32),
+                   np.array([r for _, _, r in literals], dtype=np.uint8),
+                   np.searchsorted(firsts[order], np.arange(257)).astype(np.int32), order,
+                   dash)
+
+    @staticmethod
+    @functools.cache
+    def of_keywords(patterns: tuple[tuple[re.Pattern, ...], ...]) -> _Scan | None:
+        """The keyword patterns' scan; None when one alternative is not of the simple form."""
+        literals = []
+        for key, alternatives in enumerate(patterns):
+            for alternative in alternatives:
+                found = _literals(alternative.pattern)
+                if found is None:
+                    return None
+                literals += [(word, key, rules) for word, rules in found]
+        return _Scan._of(literals)
+
+    @staticmethod
+    @functools.cache
+    def of_number(pattern: re.Pattern) -> _Scan | None:
+        """A number pattern's scan; None when it is not of the simple form."""
+        match = _NUMBER.fullmatch(pattern.pattern)
+        if match is None:
+            return None
+        literals = []
+        for word in match.group("words").split("|"):
+            found = _literals(word)
+            if found is None or not all(w[:1].isalpha() and not r & NO_WORD_BEFORE
+                                        for w, r in found):
+                return None
+            literals += [(w, 0, r) for w, r in found]
+        return _Scan._of(literals, dash=match.group("dash") is not None)
+
+    def keywords(self, text: bytes, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(flags: a row per pattern, a column per text; the texts `re` must decide)."""
+        flags = np.zeros((int(self.keys.max()) + 1, count))
+        undecided = np.zeros(count, dtype=np.uint8)
+        _library().text_keywords(text, len(text), count, *self._tables(), _ptr(flags),
+                                 _ptr(undecided))
+        return flags, np.flatnonzero(undecided)
+
+    def numbers(self, text: bytes, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(each text's first number's [start, end), -1 for none; the texts `re` must
+        decide)."""
+        spans = np.empty((count, 2), dtype=np.int64)
+        undecided = np.zeros(count, dtype=np.uint8)
+        _library().text_numbers(text, len(text), count, int(self.dash), _ptr(self.words),
+                                _ptr(self.starts), _ptr(self.rules), len(self.rules),
+                                _ptr(spans), _ptr(undecided))
+        return spans, np.flatnonzero(undecided)
+
+    def _tables(self) -> tuple[int, ...]:
+        return tuple(_ptr(a) for a in (self.words, self.starts, self.keys, self.rules,
+                                       self.by_first, self.order))
+
+
+def _ptr(array: np.ndarray) -> int:
+    return array.ctypes.data
+
+
+@functools.cache
+def _library() -> ctypes.CDLL:
+    """`_text.c`, loaded once per process."""
+    lib = native.load(Path(__file__).parent, "_text")
+    pointer, size = ctypes.c_void_p, ctypes.c_int64
+    lib.text_keywords.argtypes = [ctypes.c_char_p, size, size, *[pointer] * 6, pointer,
+                                  pointer]
+    lib.text_keywords.restype = None
+    lib.text_numbers.argtypes = [ctypes.c_char_p, size, size, ctypes.c_int32, pointer, pointer,
+                                 pointer, ctypes.c_int32, pointer, pointer]
+    lib.text_numbers.restype = None
+    return lib
 
 
 def _found(text: str, alternatives: tuple[re.Pattern, ...]) -> float:

@@ -25,12 +25,13 @@ buffer (`_RowBuffers`).
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from airbnb_price.core import native
 
 #: One node as the C library reads it (`Node` in _trees.c); a leaf keeps its value in
 #: `threshold` and has feature -1.
@@ -51,18 +52,9 @@ BLOCK = 256
 LANES = 8
 
 
-class LibraryMissing(ImportError):
-    """The package was installed without its compiled evaluator (no C compiler at install)."""
-
 
 def _library() -> ctypes.CDLL:
-    here = Path(__file__).parent
-    found = [here / f"_trees{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES
-             if (here / f"_trees{suffix}").is_file()]
-    if not found:
-        raise LibraryMissing(f"{here}/_trees*.so is missing: reinstall the package where a C "
-                             "compiler is available (pip builds it from _trees.c)")
-    lib = ctypes.CDLL(str(found[0]))
+    lib = native.load(Path(__file__).parent, "_trees")
     pointer = ctypes.c_void_p
     lib.trees_predict.argtypes = [pointer, ctypes.c_int64, ctypes.c_int64, pointer, pointer,
                                   ctypes.c_int32, pointer]
