@@ -110,9 +110,11 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     plain numbers is cast in one call (int64 when every value is an integer, as pandas types
     it); one holding anything else, value by value, as float64."""
     text = values.to_numpy(dtype=object)
-    present = [v for v in text if isinstance(v, str)]
-    joined = "\x00".join(present)
-    if len(present) == len(text) and _PLAIN_NUMBERS.fullmatch(joined):
+    try:
+        joined = "\x00".join(text.tolist())  # TypeError: a blank (NaN) among them
+    except TypeError:
+        joined = None
+    if joined is not None and _PLAIN_NUMBERS.fullmatch(joined):
         kind = float if _FRACTION.search(joined) else np.int64
         try:
             return pd.Series(text.astype(kind), index=values.index)
