@@ -187,13 +187,16 @@ def read_text(source: Path | bytes, columns: frozenset[str] | None = None) -> pd
 def _plain(path: Path) -> bytes | None:
     """A file's bytes, gunzipped by extension (None for other compressions: pandas reads
     those)."""
+    if path.suffixes[-2:] == [".tar", ".gz"]:
+        return None
     if path.suffix == ".gz":
         with gzip.open(path) as file:
             try:
                 return file.read()
             except (OSError, EOFError):  # not gzip, or truncated: pandas names it
                 return None
-    return None if path.suffix in (".bz2", ".zip", ".xz", ".zst", ".tar") else path.read_bytes()
+    return None if path.suffix in (".bz2", ".zip", ".xz", ".zst", ".tar", ".tgz") \
+        else path.read_bytes()
 
 
 #: A quote inside an unquoted field (a field's own quotes touch a comma, a line end or
@@ -234,6 +237,8 @@ def _arrow_text(data: bytes, columns: frozenset[str] | None) -> pd.DataFrame | N
         if len(header) < 2:  # pandas skips a line of spaces as blank: one column's value
             return None
         names = [c for c in header if columns is None or c in columns]  # renamed twins miss
+        if not names:  # Arrow would read every column
+            return None
         table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(use_threads=False),
                              parse_options=csv.ParseOptions(newlines_in_values=True),
                              convert_options=csv.ConvertOptions(
