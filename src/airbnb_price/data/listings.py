@@ -233,7 +233,8 @@ def _arrow_text(data: bytes, columns: frozenset[str] | None) -> pd.DataFrame | N
     except ImportError:
         return None
     try:
-        header = pd.read_csv(io.BytesIO(data), nrows=0).columns
+        # the first line is the header (one holding a quoted line end fails here: pandas')
+        header = pd.read_csv(io.BytesIO(data[:data.find(b"\n") + 1] or data), nrows=0).columns
         if len(header) < 2:  # pandas skips a line of spaces as blank: one column's value
             return None
         names = [c for c in header if columns is None or c in columns]  # renamed twins miss
@@ -252,8 +253,8 @@ def _arrow_text(data: bytes, columns: frozenset[str] | None) -> pd.DataFrame | N
         # a column's repeated texts as one object, as pandas' parser makes them: the levels'
         # lookups then hit by identity (fresh objects cost a tenth more per block)
         values = column.to_pandas(deduplicate_objects=True).to_numpy()
-        if column.null_count:
-            values[pd.isna(values)] = np.nan  # Arrow's null is None; pandas' blank is NaN
+        if column.null_count:  # Arrow's null is None; pandas' blank is NaN
+            values[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
         frame[name] = values
     return pd.DataFrame(frame, columns=names, copy=False)
 
