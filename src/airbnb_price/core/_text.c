@@ -61,12 +61,15 @@ static int literal_at(const uint8_t *text, int64_t at, int64_t start, int64_t en
 }
 
 /* flags[keys[w] * n_texts + t] = 1 for each literal w found in text t (by_first[c] ..
- * by_first[c + 1] index `order`, the literals starting with byte c); undecided[t] = 1 where
+ * by_first[c + 1] index `order`, the literals starting with byte c; bit (c << 8 | d) of
+ * `pairs` is set when a literal starts with bytes c, d, or is c alone, so that most
+ * positions are passed over with one bit test); undecided[t] = 1 where
  * a found literal's rule hangs on a non-ASCII neighbour. No text holds a NUL byte itself
  * (the caller checks). */
 void text_keywords(const uint8_t *text, int64_t size, int64_t n_texts, const uint8_t *words,
                       const int64_t *starts, const int32_t *keys, const uint8_t *rules,
-                      const int32_t *by_first, const int32_t *order, double *flags,
+                      const int32_t *by_first, const int32_t *order, const uint8_t *pairs,
+                      double *flags,
                       uint8_t *undecided) {
     int64_t start = 0;
     for (int64_t t = 0; t < n_texts; ++t) {
@@ -74,6 +77,8 @@ void text_keywords(const uint8_t *text, int64_t size, int64_t n_texts, const uin
         while (end < size && text[end] != 0) ++end;
         for (int64_t at = start; at < end; ++at) {
             const uint8_t c = text[at];
+            const int32_t pair = c << 8 | (at + 1 < end ? text[at + 1] : 0);
+            if (!(pairs[pair >> 3] >> (pair & 7) & 1)) continue;
             for (int32_t k = by_first[c]; k < by_first[c + 1]; ++k) {
                 const int32_t w = order[k];
                 const int found = literal_at(text, at, start, end, words, starts, rules, w);

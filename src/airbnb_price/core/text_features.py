@@ -191,7 +191,8 @@ def _literals(pattern: str) -> list[tuple[bytes, int]] | None:
 class _Scan:
     """Patterns as `_text.c`'s tables: its literals (`words[starts[i]:starts[i + 1]]`), the
     pattern each stands for (`keys`), their rules, and (keywords) the literals by first byte
-    (`order[by_first[c]:by_first[c + 1]]`); for a number, whether a dash may follow it."""
+    (`order[by_first[c]:by_first[c + 1]]`) and which first two bytes start one (`pairs`, a
+    bit per pair); for a number, whether a dash may follow it."""
 
     words: np.ndarray
     starts: np.ndarray
@@ -199,18 +200,23 @@ class _Scan:
     rules: np.ndarray
     by_first: np.ndarray
     order: np.ndarray
+    pairs: np.ndarray
     dash: bool = False
 
     @classmethod
     def _of(cls, literals: list[tuple[bytes, int, int]], dash: bool = False) -> _Scan:
         firsts = np.array([word[0] for word, _, _ in literals], dtype=np.int64)
         order = np.argsort(firsts, kind="stable").astype(np.int32)
+        pairs = np.zeros(1 << 16, dtype=bool)
+        for word, _, _ in literals:  # a one-byte literal: whatever byte follows it
+            pairs[word[0] << 8 | word[1] if len(word) > 1 else slice(word[0] << 8,
+                                                                        word[0] + 1 << 8)] = True
         return cls(np.frombuffer(b"".join(w for w, _, _ in literals), dtype=np.uint8).copy(),
                    np.cumsum([0, *(len(w) for w, _, _ in literals)]).astype(np.int64),
                    np.array([k for _, k, _ in literals], dtype=np.int32),
                    np.array([r for _, _, r in literals], dtype=np.uint8),
                    np.searchsorted(firsts[order], np.arange(257)).astype(np.int32), order,
-                   dash)
+                   np.packbits(pairs, bitorder="little"), dash)
 
     @staticmethod
     @functools.cache
@@ -261,7 +267,7 @@ class _Scan:
 
     def _tables(self) -> tuple[int, ...]:
         return tuple(_ptr(a) for a in (self.words, self.starts, self.keys, self.rules,
-                                       self.by_first, self.order))
+                                       self.by_first, self.order, self.pairs))
 
 
 def _ptr(array: np.ndarray) -> int:
@@ -273,7 +279,7 @@ def _library() -> ctypes.CDLL:
     """`_text.c`, loaded once per process."""
     lib = native.load(Path(__file__).parent, "_text")
     pointer, size = ctypes.c_void_p, ctypes.c_int64
-    lib.text_keywords.argtypes = [ctypes.c_char_p, size, size, *[pointer] * 6, pointer,
+    lib.text_keywords.argtypes = [ctypes.c_char_p, size, size, *[pointer] * 7, pointer,
                                   pointer]
     lib.text_keywords.restype = None
     lib.text_numbers.argtypes = [ctypes.c_char_p, size, size, ctypes.c_int32, pointer, pointer,
