@@ -90,7 +90,7 @@ class _Joined:
 
     def __init__(self, texts: list[str]):
         self.count = len(texts)
-        self.lengths = np.array([float(len(t)) for t in texts])
+        self.lengths = np.fromiter(map(len, texts), dtype=float, count=len(texts))
         self.text = _JOIN.join(texts)
         self._texts = texts
 
