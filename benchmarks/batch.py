@@ -19,7 +19,9 @@ each timed on the same rows:
 - lightgbm_floor: LightGBM's own booster.predict on the finished matrix;
 - compiled_trees: the compiled trees on the same matrix (the engine's floor).
 
-Each path's time is its fastest of --repeats, the paths taken in turns.
+Each path's time is its fastest of --repeats, the paths taken in turns. The engine's stages
+(read, type, check, features, matrix, trees, write) are timed once more, one by one, in
+microseconds per row.
 
 Memory: peak anonymous resident memory (RssAnon: the process's own, not the input file's
 mmap'd pages, which the kernel can drop) of a fresh process pricing --memory-rows rows end to
@@ -94,6 +96,44 @@ def engine_end_to_end(csv: Path, city: str, store: Path, output: Path) -> float:
         writer.write(batch.price_block(block, str(store)))
     writer.close()
     return time.perf_counter() - started
+
+
+def engine_stages(csv: Path, city: str, store: Path, output: Path) -> dict[str, float]:
+    """Microseconds per row in each stage of the engine's path (`batch.price_block`'s steps,
+    called one by one over the file's blocks): where its time goes."""
+    from airbnb_price.local import batch
+    from airbnb_price.runs import examples
+
+    spent: dict[str, float] = {}
+
+    def stage(name, function, *args, **kwargs):
+        started = time.perf_counter()
+        result = function(*args, **kwargs)
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+        return result
+
+    model = spec.get(city, "summary")
+    served = batch.models(str(store)).get(model)
+    writer, rows = batch.Writer(output), 0
+
+    def check(typed):
+        return served.accepted(examples.columns_of(typed, model.feature_set))[1]
+
+    def trees(matrix):
+        return served.model.to_prices(served.model.estimator.predict(matrix))
+
+    def write(raw, prices):
+        writer.write(batch._frame({"id": raw["id"].to_numpy(), "price": prices}, len(raw)))
+
+    for block in batch.blocks([str(csv)], city=city, feature_set="summary"):
+        raw = stage("read", batch.read_block, block)
+        typed = stage("type", listings.validate, raw, csv, 1.0, read_price=False)[0]
+        table = stage("features", served.features, stage("check", check, typed))
+        stage("write", write, raw, stage("trees", trees,
+                                         stage("matrix", served.model.transform, table)))
+        rows += len(raw)
+    writer.close()
+    return {name: round(seconds / rows * 1e6, 2) for name, seconds in spent.items()}
 
 
 def best_of(paths: dict, repeats: int) -> dict[str, float]:
@@ -172,6 +212,7 @@ def main() -> None:
                  "compiled_trees": lambda: compiled.estimator.predict(matrix)}
         seconds = best_of(paths, args.repeats)
         priced = pd.read_parquet(out)
+        stages = engine_stages(csv, city, store, tmp / "stages.parquet")
         memory = {}
         for count in (int(n) for n in args.memory_rows.split(",") if n):
             big = tmp / f"rows-{count}.csv"
@@ -188,6 +229,7 @@ def main() -> None:
         "listings": str(args.listings), "city": city, "threads": 1,
         "rows_per_second": per_second,
         "priced_rows": int(priced["price"].notna().sum()),
+        "engine_us_per_row_by_stage": stages,
         "engine_vs_pycaret": round(seconds["pycaret"] / seconds["engine_end_to_end"], 2),
         "compiled_trees_vs_lightgbm": round(seconds["lightgbm_floor"]
                                             / seconds["compiled_trees"], 2),
