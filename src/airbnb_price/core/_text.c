@@ -63,14 +63,12 @@ static int literal_at(const uint8_t *text, int64_t at, int64_t start, int64_t en
 /* flags[keys[w] * n_texts + t] = 1 for each literal w found in text t (by_first[c] ..
  * by_first[c + 1] index `order`, the literals starting with byte c; bit (c << 8 | d) of
  * `pairs` is set when a literal starts with bytes c, d, or is c alone, so that most
- * positions are passed over with one bit test); undecided[t] = 1 where
- * a found literal's rule hangs on a non-ASCII neighbour. No text holds a NUL byte itself
- * (the caller checks). */
+ * positions are passed over with one bit test); undecided[t] = 1 where a found literal's
+ * rule hangs on a non-ASCII neighbour. No text holds a NUL byte itself (the caller checks). */
 void text_keywords(const uint8_t *text, int64_t size, int64_t n_texts, const uint8_t *words,
-                      const int64_t *starts, const int32_t *keys, const uint8_t *rules,
-                      const int32_t *by_first, const int32_t *order, const uint8_t *pairs,
-                      double *flags,
-                      uint8_t *undecided) {
+                   const int64_t *starts, const int32_t *keys, const uint8_t *rules,
+                   const int32_t *by_first, const int32_t *order, const uint8_t *pairs,
+                   double *flags, uint8_t *undecided) {
     int64_t start = 0;
     for (int64_t t = 0; t < n_texts; ++t) {
         int64_t end = start;
@@ -96,8 +94,8 @@ void text_keywords(const uint8_t *text, int64_t size, int64_t n_texts, const uin
  * -1 when none. A text holding a non-ASCII byte is left undecided (\d and \s match non-ASCII
  * digits and spaces). */
 void text_numbers(const uint8_t *text, int64_t size, int64_t n_texts, int32_t dash,
-                     const uint8_t *words, const int64_t *starts, const uint8_t *rules,
-                     int32_t n_words, int64_t *found, uint8_t *undecided) {
+                  const uint8_t *words, const int64_t *starts, const uint8_t *rules,
+                  int32_t n_words, int64_t *found, uint8_t *undecided) {
     int64_t start = 0;
     for (int64_t t = 0; t < n_texts; ++t) {
         int64_t end = start;

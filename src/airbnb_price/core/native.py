@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 from pathlib import Path
+from typing import Any
 
 
 class LibraryMissing(ImportError):
@@ -22,3 +23,8 @@ def load(folder: Path, name: str) -> ctypes.CDLL:
         raise LibraryMissing(f"{folder}/{name}*.so is missing: reinstall the package where a "
                              f"C compiler is available (pip builds it from {name}.c)")
     return ctypes.CDLL(str(found[0]))
+
+
+def address(array: Any) -> int:
+    """Where a numpy array's data starts, as the C functions take it."""
+    return array.ctypes.data

@@ -208,9 +208,11 @@ class _Scan:
         firsts = np.array([word[0] for word, _, _ in literals], dtype=np.int64)
         order = np.argsort(firsts, kind="stable").astype(np.int32)
         pairs = np.zeros(1 << 16, dtype=bool)
-        for word, _, _ in literals:  # a one-byte literal: whatever byte follows it
-            pairs[word[0] << 8 | word[1] if len(word) > 1 else slice(word[0] << 8,
-                                                                        word[0] + 1 << 8)] = True
+        for word, _, _ in literals:
+            if len(word) > 1:
+                pairs[word[0] << 8 | word[1]] = True
+            else:  # a one-byte literal, whatever byte follows it
+                pairs[word[0] << 8:(word[0] + 1) << 8] = True
         return cls(np.frombuffer(b"".join(w for w, _, _ in literals), dtype=np.uint8).copy(),
                    np.cumsum([0, *(len(w) for w, _, _ in literals)]).astype(np.int64),
                    np.array([k for _, k, _ in literals], dtype=np.int32),
@@ -251,8 +253,9 @@ class _Scan:
         """(flags: a row per pattern, a column per text; the texts `re` must decide)."""
         flags = np.zeros((int(self.keys.max()) + 1, count))
         undecided = np.zeros(count, dtype=np.uint8)
-        _library().text_keywords(text, len(text), count, *self._tables(), _ptr(flags),
-                                 _ptr(undecided))
+        tables = (self.words, self.starts, self.keys, self.rules, self.by_first, self.order,
+                  self.pairs, flags, undecided)
+        _library().text_keywords(text, len(text), count, *map(native.address, tables))
         return flags, np.flatnonzero(undecided)
 
     def numbers(self, text: bytes, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -260,18 +263,11 @@ class _Scan:
         decide)."""
         spans = np.empty((count, 2), dtype=np.int64)
         undecided = np.zeros(count, dtype=np.uint8)
-        _library().text_numbers(text, len(text), count, int(self.dash), _ptr(self.words),
-                                _ptr(self.starts), _ptr(self.rules), len(self.rules),
-                                _ptr(spans), _ptr(undecided))
+        at = native.address
+        _library().text_numbers(text, len(text), count, int(self.dash), at(self.words),
+                                at(self.starts), at(self.rules), len(self.rules), at(spans),
+                                at(undecided))
         return spans, np.flatnonzero(undecided)
-
-    def _tables(self) -> tuple[int, ...]:
-        return tuple(_ptr(a) for a in (self.words, self.starts, self.keys, self.rules,
-                                       self.by_first, self.order, self.pairs))
-
-
-def _ptr(array: np.ndarray) -> int:
-    return array.ctypes.data
 
 
 @functools.cache

@@ -56,7 +56,6 @@ BLOCK = 256
 LANES = 8
 
 
-
 def _library() -> ctypes.CDLL:
     lib = native.load(Path(__file__).parent, "_trees")
     pointer = ctypes.c_void_p
@@ -88,8 +87,7 @@ def library() -> ctypes.CDLL:
     return _LIB
 
 
-def _ptr(array: np.ndarray) -> int:
-    return array.ctypes.data
+_ptr = native.address
 
 
 def _sort_key(features: np.ndarray, cuts: list[np.ndarray], crowded: np.ndarray
