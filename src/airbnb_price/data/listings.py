@@ -179,8 +179,8 @@ def read_text(source: Path | bytes, columns: frozenset[str] | None = None) -> pd
     read = _arrow_text(data, columns) if data is not None else None
     if read is not None:
         return read
-    return pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source, dtype=str,
-                       keep_default_na=False, na_values=[""], compression="infer",
+    return pd.read_csv(io.BytesIO(data) if data is not None else source,  # read from disk once
+                       dtype=str, keep_default_na=False, na_values=[""], compression="infer",
                        usecols=_among(columns))
 
 
