@@ -61,6 +61,18 @@ def test_trees_on_a_feature_with_too_many_thresholds_take_the_walk(monkeypatch):
     np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-9)
 
 
+def test_trees_on_a_feature_past_the_largest_offset_take_the_walk(monkeypatch):
+    """A step holds its feature's offset in a group in 16 bits: a tree splitting on a feature
+    past MAX_OFFSET (here lowered to the fifth feature's offset) takes the walk."""
+    model, X = _fitted(False)
+    trees = estimators.estimator(model)
+    monkeypatch.setattr(compiled_trees, "MAX_OFFSET", 4 * compiled_trees.LANES)
+    form = trees.steps()
+    assert not form.plain.all() and form.plain.any()
+    np.testing.assert_array_equal(trees.predict(X), trees.predict_generic(X))
+    np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-9)
+
+
 def test_a_tree_that_is_one_leaf_prices_its_value():
     """A boosting round that found no split (a single leaf) takes zero steps."""
     import lightgbm

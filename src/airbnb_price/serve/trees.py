@@ -14,14 +14,16 @@ when a model first prices): each value becomes the number of its feature's split
 below it, a node compares two 16-bit integers, and eight rows descend a tree together with no
 data-dependent branch. On a 1,000-tree LightGBM the branch-free walk over doubles measured 1.7x
 the one-row-at-a-time walk, binning another 1.3x over it (benchmarks/batch.py), each group's
-bins copied feature-major another 1.25x (see trees_predict_steps), and rows taken sorted by
-their bins of the most split-on features another 1.05-1.10x (`Trees.order`); binning itself
+bins copied feature-major another 1.25x (see trees_predict_steps), rows taken sorted by their
+bins of the most split-on features another 1.05-1.10x (`Trees.order`), and steps holding the
+feature's offset in a group (one instruction fewer per row and level) with the sums kept in
+group order another 1.15x; binning itself
 by a branch-free binary search takes 0.13 us a row on London's model, a third of the branching
 one's 0.42. On that model a row's leaf lies 2.8 levels down on average, while a group of eight
 walks 5.4 levels (to its deepest lane's leaf, at least two, and one level that finds every
 lane still): what a walk that stopped each row at its own leaf could save. Rows with NaN,
 trees with LightGBM's zero-as-missing rule and trees splitting on a feature of more than
-MAX_CUTS thresholds take the generic walk; every path gives the same sums
+MAX_CUTS thresholds (or past MAX_OFFSET) take the generic walk; every path gives the same sums
 (tests/train/test_trees.py). One listing (a request's) walks its trees through a thread's row
 buffer (`_RowBuffers`).
 """
@@ -42,18 +44,22 @@ from airbnb_price.core import native
 NODE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("left", "<i4"), ("right", "<i4"),
                  ("flags", "u1")], align=True)
 MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
-#: A node in branch-free form over binned rows (`Step` in _trees.c): go to
-#: `next + (bin > cut)`; a leaf points at itself with cut LEAF_CUT, above any bin.
-STEP = np.dtype([("feature", "<u2"), ("cut", "<u2"), ("next", "<i4")])
-LEAF_CUT = 0xFFFF
-#: The most split thresholds a feature may have for its trees to take the binned form (a
-#: bin is a 16-bit count of thresholds below the value, at most MAX_CUTS < LEAF_CUT).
-MAX_CUTS = 0xFFFE
 #: Rows per block (`BLOCK` in _trees.c): the scratch buffer holds two blocks of row numbers,
 #: the grouped one a block's bins.
 BLOCK = 256
 #: Rows that descend a tree together in the branch-free walk (`LANES` in _trees.c).
 LANES = 8
+#: A node in branch-free form over binned rows (`Step` in _trees.c): go to
+#: `next + (bin > cut)`, the bin at `offset` (the split feature times LANES) in a group's
+#: feature-major bins; a leaf points at itself with cut LEAF_CUT, above any bin.
+STEP = np.dtype([("offset", "<u2"), ("cut", "<u2"), ("next", "<u4")])
+LEAF_CUT = 0xFFFF
+#: The most split thresholds a feature may have for its trees to take the binned form (a
+#: bin is a 16-bit count of thresholds below the value, at most MAX_CUTS < LEAF_CUT).
+MAX_CUTS = 0xFFFE
+#: The largest `offset` a step holds: trees splitting on a feature past it (8,191 with eight
+#: lanes) take the generic walk.
+MAX_OFFSET = 0xFFFF
 
 
 def _library() -> ctypes.CDLL:
@@ -237,7 +243,7 @@ class Trees:
             steps = np.zeros(len(self.nodes), dtype=STEP)
             steps["cut"] = LEAF_CUT
             steps["cut"][split] = cut
-            steps["feature"][split] = features
+            steps["offset"][split] = features * LANES
             steps["next"] = np.where(leaf, np.arange(len(self.nodes)), self.nodes["left"])
             tree = np.repeat(np.arange(len(self.roots)),
                              np.diff(np.append(self.roots, len(self.nodes))))
@@ -258,10 +264,11 @@ class Trees:
     def _cuts(self, features: np.ndarray, thresholds: np.ndarray
               ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """For the split nodes' features and thresholds: each feature's sorted thresholds,
-        which features have more than MAX_CUTS of them (their trees take the walk), and each
-        node's cut, its threshold's rank among its feature's."""
+        which features have more than MAX_CUTS of them or an offset past MAX_OFFSET (their trees
+        take the walk), and each node's cut, its threshold's rank among its feature's."""
         cuts = [np.unique(thresholds[features == j]) for j in range(self.n_features)]
-        crowded = np.array([len(c) > MAX_CUTS for c in cuts], dtype=bool)
+        crowded = np.array([len(c) > MAX_CUTS or j * LANES > MAX_OFFSET
+                            for j, c in enumerate(cuts)], dtype=bool)
         cut = np.zeros(len(features), dtype=np.uint16)
         for j in np.flatnonzero(~crowded):
             mine = features == j
