@@ -306,12 +306,55 @@ def test_every_number_of_every_shared_file_is_the_float_a_request_gives(path):
     coordinates in these files), blank and malformed ones NaN as pandas makes them."""
     raw = listings.read_listings(path)
     frame = raw.rename(columns=dict(listings.detect_layout(list(raw.columns), path).renames))
+    typed = listings.read_listings(path, numbers=frozenset(listings.NUMERIC_COLUMNS))
+    assert typed["latitude"].dtype == np.float64  # Arrow's cast, not text
     for column in listings.NUMERIC_COLUMNS:
         parsed = listings.parse_numbers(frame[column]).to_numpy()
         floats = [float(v) if isinstance(v, str) else np.nan for v in frame[column]]
         np.testing.assert_array_equal(parsed, floats, err_msg=column)
         theirs = pd.to_numeric(frame[column], errors="coerce")
         assert (np.isnan(parsed) == theirs.isna()).all() and parsed.dtype == theirs.dtype
+        pd.testing.assert_series_equal(listings.parse_numbers(typed[column]),
+                                       listings.parse_numbers(frame[column]), check_names=False)
+
+
+_DECIMALS = st.from_regex(r"-?[0-9]{1,20}(\.[0-9]{1,20})?", fullmatch=True)
+_NEAR_NUMBERS = st.one_of(st.text(alphabet=st.sampled_from("0123456789.-+eExXnaif _\t"),
+                                   max_size=12), st.from_regex(r"-?0[xX][0-9]{1,4}", fullmatch=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _DECIMALS, _NEAR_NUMBERS), min_size=1, max_size=6))
+def test_a_column_arrow_casts_is_what_parse_numbers_makes_of_its_text(values):
+    """`read_text`'s `numbers`: a column Arrow casts (`_arrow_numbers`) is the array
+    `parse_numbers` makes of its text (values, signs of zero, dtype); others stay text."""
+    import pyarrow as pa
+
+    typed = listings._arrow_numbers(pa.chunked_array([pa.array(values, pa.string())]))
+    if typed is None:
+        return
+    text = pd.Series([np.nan if v is None else v for v in values], dtype=object)
+    expected = listings.parse_numbers(text).to_numpy()
+    assert typed.dtype == expected.dtype
+    np.testing.assert_array_equal(typed, expected)
+    assert (np.signbit(typed) == np.signbit(expected)).all()
+
+
+@pytest.mark.parametrize("values,dtype", [
+    (["52.3656", "-0.0", "4"], np.float64), (["7", "-0", "007"], np.int64),
+    (["1", None], np.float64), (["9" * 18], np.int64), (["0.1" + "1" * 30], np.float64),
+    (["9" * 20], None), (["0x10"], None), (["nan"], None), (["1e3"], None), (["+5"], None),
+    ([" 1"], None), (["inf"], None), ([None, None], None)])
+def test_arrow_casts_plain_decimals_only(values, dtype):
+    """Arrow takes "0x10" as 16 and "nan" as NaN where `parse_numbers` gives NaN and NaN
+    with another count of blanks: only plain decimals are cast, the rest stays text."""
+    import pyarrow as pa
+
+    typed = listings._arrow_numbers(pa.chunked_array([pa.array(values, pa.string())]))
+    assert (typed is None) if dtype is None else (typed.dtype == dtype)
+    if typed is not None:
+        text = pd.Series([np.nan if v is None else v for v in values], dtype=object)
+        np.testing.assert_array_equal(typed, listings.parse_numbers(text).to_numpy())
 
 
 _CELLS = st.one_of(

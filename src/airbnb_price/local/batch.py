@@ -128,17 +128,18 @@ def blocks(inputs: list[str], city: str | None = None, feature_set: str | None =
 
 
 def read_block(block: Block) -> pd.DataFrame:
-    """The block's rows as text, with the file's header: only the columns its model's
-    checks and features read (`listings.columns_read`)."""
+    """The block's rows as text (plain numbers perhaps typed already), with the file's
+    header: only the columns its model's checks and features read (`listings.columns_read`)."""
     path = Path(block.path)
     columns = listings.columns_read(features.by_name(block.feature_set))
+    numbers = frozenset(listings.NUMERIC_COLUMNS)  # as `validate` would type them
     if block.end is None:
-        return listings.read_listings(path, columns)
+        return listings.read_listings(path, columns, numbers)
     with open(path, "rb") as handle:
         head = handle.readline()
         handle.seek(block.start)
         body = handle.read(block.end - block.start)
-    return listings.read_text(head + body, columns)
+    return listings.read_text(head + body, columns, numbers)
 
 
 #: Models per store, kept for the worker process's life like the endpoint's container.
