@@ -65,6 +65,26 @@ def test_bad_batch_arguments_are_named(tmp_path):
         batch.blocks([str(tmp_path / "nothing-*.csv")])
 
 
+def test_the_parquet_writer_keeps_every_value_of_every_part(tmp_path):
+    """Texts the same in every row of a part are written through a one-entry dictionary:
+    the file still holds each row's value (and a part where one row differs, or one value is
+    missing, as it is)."""
+    rows = 6
+    parts = [batch._frame({"id": [str(2**60 + i) for i in range(rows)], "city": "montréal",
+                           "feature_set": "summary", "price": [1.5, None, 3, 4, 5, 6],
+                           "currency": ["CAD"] * (rows - 1) + ["EUR"],
+                           "model": ["m"] * (rows - 1) + [None]}, rows),
+             batch._frame({"id": ["7"], "city": "albany", "error": "no model"}, 1)]
+    writer = batch.Writer(tmp_path / "out.parquet")
+    for part in parts:
+        writer.write(part)
+    writer.close()
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    expected = pd.concat(parts, ignore_index=True).astype({"price": float})
+    pd.testing.assert_frame_equal(written, expected.where(expected.notna(), None).astype(
+        {c: float for c in batch.PRICES}))
+
+
 def test_fleet_cities_parse_from_flags_and_files(tmp_path):
     assert fleet.FleetCity.parse("valencia@2025-03-15") == fleet.FleetCity("valencia",
                                                                            "2025-03-15")
