@@ -75,14 +75,18 @@ def test_the_parquet_writer_keeps_every_value_of_every_part(tmp_path):
                            "currency": ["CAD"] * (rows - 1) + ["EUR"],
                            "model": ["m"] * (rows - 1) + [None]}, rows),
              batch._frame({"id": ["7"], "city": "albany", "error": "no model"}, 1)]
+    parts.append(parts[0].astype("string[pyarrow]", errors="ignore").astype(  # as Dask
+        {c: float for c in batch.PRICES}))  # hands parts back: pd.NA for missing
     writer = batch.Writer(tmp_path / "out.parquet")
     for part in parts:
         writer.write(part)
     writer.close()
     written = pd.read_parquet(tmp_path / "out.parquet")
-    expected = pd.concat(parts, ignore_index=True).astype({"price": float})
+    expected = pd.concat([p.astype(object).astype({c: float for c in batch.PRICES})
+                          for p in parts], ignore_index=True)
     pd.testing.assert_frame_equal(written, expected.where(expected.notna(), None).astype(
         {c: float for c in batch.PRICES}))
+    assert (parts[2].dtypes == "string").sum() >= 5
 
 
 def test_fleet_cities_parse_from_flags_and_files(tmp_path):

@@ -229,16 +229,19 @@ def _frame(columns: dict[str, object], rows: int) -> pd.DataFrame:
                         index=pd.RangeIndex(rows))
 
 
-def _arrow_column(values: np.ndarray, kind):
-    """A result column in Arrow. A text the same in every row (a block's city, feature set,
-    currency and model) is expanded from a one-entry dictionary in C: converting each row's
-    string from Python took three quarters of the writer's time."""
+def _arrow_column(column: pd.Series, kind):
+    """A result column in Arrow (NaN, None and pd.NA: null alike). A text the same in every
+    row of an object column (a block's city, feature set, currency and model, as `_frame`
+    makes them) is expanded from a one-entry dictionary in C: converting each row's string
+    from Python took three quarters of the writer's time. (Dask hands columns back as
+    Arrow-backed strings, pd.NA for missing: those take the general path.)"""
     import pyarrow as pa
 
-    if values.dtype == object and len(values) and isinstance(values[0], str) \
-            and (values == values[0]).all():
+    values = column.to_numpy(dtype=float if pa.types.is_floating(kind) else object)
+    first = values[0] if len(values) and column.dtype == object else None
+    if isinstance(first, str) and values.tolist().count(first) == len(values):
         return pa.DictionaryArray.from_arrays(np.zeros(len(values), dtype=np.int32),
-                                              pa.array(values[:1], type=kind)).cast(kind)
+                                              pa.array([first], type=kind)).cast(kind)
     return pa.array(values, type=kind, from_pandas=True)
 
 
@@ -261,8 +264,7 @@ class Writer:
 
             schema = self._schema()  # each column straight to Arrow: a third faster than
             table = pa.Table.from_arrays([  # Table.from_pandas (NaN and None: null alike)
-                _arrow_column(part[c].to_numpy(dtype=float if c in PRICES else object),
-                              schema.field(c).type) for c in COLUMNS], schema=schema)
+                _arrow_column(part[c], schema.field(c).type) for c in COLUMNS], schema=schema)
             if self._parquet is None:  # a dictionary only where values repeat (ids never do)
                 self._parquet = pq.ParquetWriter(self.path, table.schema, use_dictionary=[
                     c for c in COLUMNS if c != "id" and c not in PRICES])
