@@ -75,13 +75,13 @@ def test_the_fused_plan_writes_the_matrix_the_steps_do(fitted):
     """The lean pipeline runs as one fused pass (serve/fused.py), the article one (scaling,
     polynomial terms) step by step; fused, the matrix is the steps' own, value for value: on
     the training rows, on a DataFrame and on the engine's numpy columns, one row and many, with
-    missing numbers, missing and unseen levels."""
+    missing numbers, missing (None, NaN) and unseen levels."""
     preset, X, pipeline = fitted
     lean = compiler.compile_pipeline(pipeline, X)
     plan = fused.fuse(lean.steps, len(lean.input_columns))
     assert (plan is None) == (preset == "article")
     odd = X.head(6).copy()
-    odd["neighbourhood"] = ["district 999", None, "district 4", "district 5", "district 6",
+    odd["neighbourhood"] = ["district 999", None, "district 4", float("nan"), "district 6",
                             "district 7"]
     odd["property_type"] = ["plain", "never seen", None, 'Quote "q"', "plain", "plain"]
     odd.loc[odd.index[:3], "minimum_nights"] = np.nan

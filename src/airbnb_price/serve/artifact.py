@@ -10,6 +10,7 @@ scikit-learn is installed, and `airbnb-price model compile` gives them a compile
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,25 @@ from airbnb_price.serve import fused
 FILE = registry.COMPILED
 
 
-def _positions(values: np.ndarray, index: dict[Any, int], unseen: int, missing: int) -> list[int]:
-    """Each value's row in a lookup table (one dict probe per value, no per-row arrays)."""
-    get = index.get
-    return [missing if v is None or v != v else get(v, unseen)  # noqa: PLR0124 (NaN test)
-            for v in values]
+def _positions(values: np.ndarray, probe: dict[Any, int], unseen: int, missing: int,
+               imputed: int | None) -> np.ndarray:
+    """Each value's row in a lookup table. `probe` maps the levels (and None) to their rows,
+    probed for every value in C (`map`: a comprehension cost twice as much, and its list as
+    much again to index with); a value it does not hold (an unseen level, a NaN, anything
+    unequal to itself) is placed again by the rule in Python: with `imputed` (the row of a
+    level imputer's fill), a value the imputer takes as missing (None, a float NaN:
+    `fused._fill`) takes that row; otherwise a missing value (None or unequal to itself) the
+    `missing` row, others their level's, or `unseen`."""
+    rows = np.fromiter(map(probe.get, values, itertools.repeat(unseen, len(values))),
+                       dtype=np.intp, count=len(values))
+    again = np.flatnonzero(rows == unseen)
+    if len(again):
+        get = probe.get
+        rows[again] = [imputed if imputed is not None and (
+            v is None or (isinstance(v, float) and v != v))  # noqa: PLR0124 (NaN test)
+            else missing if v is None or v != v else get(v, unseen)  # noqa: PLR0124
+            for v in values[again]]
+    return rows
 
 
 @dataclass
@@ -49,20 +64,29 @@ class Lookup:
         if "_rows" not in self.__dict__:
             levels = list(self.table)
             self._index = {level: i for i, level in enumerate(levels)}
+            self._probes: dict[int | None, dict[Any, int]] = {}
             self._rows = np.vstack([*(self.table[v] for v in levels), self.unseen,
                                     self.missing]).reshape(len(levels) + 2, -1)
         return self._rows
 
-    def positions(self, values: np.ndarray) -> list[int]:
-        """Each value's row in `rows()`."""
+    def positions(self, values: np.ndarray, fill: Any = None) -> np.ndarray:
+        """Each value's row in `rows()` (an object array). With `fill` (a level imputer's,
+        not missing itself), a value the imputer takes as missing gets the fill's row: the
+        fill and the lookup in one pass (`fused.Plan.matrix`)."""
         n = len(self.rows()) - 2
-        return _positions(values, self._index, n, n + 1)
+        imputed = None if fill is None else self._index.get(fill, n)
+        if imputed not in self._probes:  # made once per loaded model and fill
+            probe = {k: i for k, i in self._index.items() if k == k}  # noqa: PLR0124
+            probe[None] = n + 1 if imputed is None else imputed  # no NaN key: `again`
+            self._probes[imputed] = probe
+        return _positions(values, self._probes[imputed], n, n + 1, imputed)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         return self.rows()[self.positions(values)]
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_rows", "_index")}
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("_rows", "_index", "_probes")}
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from airbnb_price.serve.transforms import Impute
+from airbnb_price.serve.transforms import Impute, missing_value
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,10 @@ class _Chain:
 
 def _fill(op: tuple, values: np.ndarray) -> np.ndarray:
     """One imputer's fill on one column, as the imputer does it on its block of columns (its
-    missing test, `transforms._missing`, value by value for levels: one comprehension costs
+    missing test, `transforms.missing_value`, value by value for levels: one comprehension costs
     less than numpy's object ufuncs, for one listing and for a block alike)."""
     _, fill, numeric = op
-    if not numeric:  # `_missing` written out: a call per value was half the fill's time
+    if not numeric:  # `missing_value` written out: a call per value was half the fill's time
         column = np.empty(len(values), dtype=object)
         column[:] = [fill if v is None or (isinstance(v, float) and v != v)  # noqa: PLR0124
                      else v for v in values.tolist()]
@@ -65,6 +65,16 @@ def _fill(op: tuple, values: np.ndarray) -> np.ndarray:
 
 
 _FLOAT, _OBJECT = np.dtype(float), np.dtype(object)
+_NUMERIC = object()
+
+
+def _level_fill(ops: tuple) -> Any:
+    """What a level column's fills leave in place of a missing value, for the lookup to take
+    in the same pass: the first fill that is not missing itself (a fill of NaN leaves a value
+    missing for the next one), None when none is; _NUMERIC when a fill is numeric."""
+    if any(numeric for _, _, numeric in ops):
+        return _NUMERIC
+    return next((fill for _, fill, _ in ops if not missing_value(fill)), None)
 
 
 def as_column(values: Any) -> np.ndarray:
@@ -128,10 +138,12 @@ class Plan:
                                                numbers).T
         for source, ops, lookups in self.levels:
             values = as_column(table[columns[source]])
-            for op in ops:
-                values = _fill(op, values)
+            fill = _level_fill(ops) if values.dtype == _OBJECT else _NUMERIC
+            if fill is _NUMERIC:  # a numeric fill before a lookup: step by step
+                for op in ops:
+                    values = _fill(op, values)
             for lookup, taken, at in lookups:
-                out[:, at] = taken[lookup.positions(values)]
+                out[:, at] = taken[lookup.positions(values, None if fill is _NUMERIC else fill)]
         return out
 
 

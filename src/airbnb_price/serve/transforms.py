@@ -20,11 +20,12 @@ _normal_ppf = np.frompyfunc(NormalDist().inv_cdf, 1, 1)
 _normal_cdf = np.frompyfunc(NormalDist().cdf, 1, 1)
 
 
-def _missing(value: object) -> bool:
+def missing_value(value: object) -> bool:
+    """The imputers' missing test: None or a float NaN."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-_missing_each = np.frompyfunc(_missing, 1, 1)
+_missing_each = np.frompyfunc(missing_value, 1, 1)
 
 
 def _is_missing(X: np.ndarray) -> np.ndarray:
