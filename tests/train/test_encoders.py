@@ -87,5 +87,6 @@ def test_the_fused_plan_writes_the_matrix_the_steps_do(fitted):
     odd.loc[odd.index[:3], "minimum_nights"] = np.nan
     columns = {c: odd[c].to_numpy() for c in odd.columns}
     one = {c: v[:1] for c, v in columns.items()}
-    for table in (X, odd, columns, one):
+    many = {c: np.concatenate([v] * 4) for c, v in columns.items()}  # past artifact._FEW
+    for table in (X, odd, columns, one, many):
         np.testing.assert_array_equal(lean.transform(table), lean.transform_steps(table))

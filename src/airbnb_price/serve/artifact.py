@@ -25,24 +25,36 @@ from airbnb_price.serve import fused
 FILE = registry.COMPILED
 
 
+#: Fewer values than this (a request's listings) are placed by the rule alone: numpy's calls
+#: cost more than they save there.
+_FEW = 16
+
+
+def _row(value: Any, get: Any, unseen: int, missing: int, imputed: int | None) -> int:
+    """One value's row in a lookup table: with `imputed` (the row of a level imputer's fill),
+    a value the imputer takes as missing (None, a float NaN: `fused._fill`) takes that row;
+    otherwise a missing value (None or unequal to itself) the `missing` row, others their
+    level's, or `unseen`."""
+    if imputed is not None and (value is None or (isinstance(value, float)
+                                                  and value != value)):  # noqa: PLR0124
+        return imputed
+    return missing if value is None or value != value else get(value, unseen)  # noqa: PLR0124
+
+
 def _positions(values: np.ndarray, probe: dict[Any, int], unseen: int, missing: int,
-               imputed: int | None) -> np.ndarray:
-    """Each value's row in a lookup table. `probe` maps the levels (and None) to their rows,
-    probed for every value in C (`map`: a comprehension cost twice as much, and its list as
-    much again to index with); a value it does not hold (an unseen level, a NaN, anything
-    unequal to itself) is placed again by the rule in Python: with `imputed` (the row of a
-    level imputer's fill), a value the imputer takes as missing (None, a float NaN:
-    `fused._fill`) takes that row; otherwise a missing value (None or unequal to itself) the
-    `missing` row, others their level's, or `unseen`."""
-    rows = np.fromiter(map(probe.get, values, itertools.repeat(unseen, len(values))),
+               imputed: int | None) -> np.ndarray | list[int]:
+    """Each value's row (`_row`). `probe` maps the levels (and None) to their rows, probed
+    for every value in C (`map`: a comprehension cost twice as much, and its list as much
+    again to index with); what it does not hold (an unseen level, a NaN) is placed again by
+    `_row`."""
+    get = probe.get
+    if len(values) < _FEW:
+        return [_row(v, get, unseen, missing, imputed) for v in values]
+    rows = np.fromiter(map(get, values, itertools.repeat(unseen, len(values))),
                        dtype=np.intp, count=len(values))
     again = np.flatnonzero(rows == unseen)
     if len(again):
-        get = probe.get
-        rows[again] = [imputed if imputed is not None and (
-            v is None or (isinstance(v, float) and v != v))  # noqa: PLR0124 (NaN test)
-            else missing if v is None or v != v else get(v, unseen)  # noqa: PLR0124
-            for v in values[again]]
+        rows[again] = [_row(v, get, unseen, missing, imputed) for v in values[again]]
     return rows
 
 
@@ -69,7 +81,7 @@ class Lookup:
                                     self.missing]).reshape(len(levels) + 2, -1)
         return self._rows
 
-    def positions(self, values: np.ndarray, fill: Any = None) -> np.ndarray:
+    def positions(self, values: np.ndarray, fill: Any = None) -> np.ndarray | list[int]:
         """Each value's row in `rows()` (an object array). With `fill` (a level imputer's,
         not missing itself), a value the imputer takes as missing gets the fill's row: the
         fill and the lookup in one pass (`fused.Plan.matrix`)."""
