@@ -86,8 +86,11 @@ class Rule:
         return bad
 
     def _texts(self, text: np.ndarray, schema: dict) -> np.ndarray:
-        sizes = np.fromiter((-1 if v is None else len(v) for v in text), dtype=np.int64,
-                            count=len(text))  # -1: missing
+        try:  # every value a text: one C loop
+            sizes = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+        except TypeError:  # a missing value (None) among them: -1
+            sizes = np.fromiter((-1 if v is None else len(v) for v in text), dtype=np.int64,
+                                count=len(text))
         missing = sizes < 0
         bad = missing & self.required
         if self.min_length is not None:
@@ -97,7 +100,7 @@ class Rule:
         levels = schema.get("levels", {}).get(self.column)
         if levels:  # a set probe per value: a column's repeated levels are one object each
             seen = _level_set(tuple(levels))
-            bad |= ~missing & ~np.fromiter((v in seen for v in text), dtype=bool,
+            bad |= ~missing & ~np.fromiter(map(seen.__contains__, text), dtype=bool,
                                            count=len(text))
         return bad
 
@@ -147,5 +150,8 @@ def _cells(values: Any) -> np.ndarray:
 def strip(values: np.ndarray) -> np.ndarray:
     """Text with surrounding whitespace removed, as the contract reads it (missing: None)."""
     out = np.empty(len(values), dtype=object)
-    out[:] = [v.strip() if isinstance(v, str) else None for v in values]
+    try:  # every value a text: one C loop (a comprehension's type test per value cost as much)
+        out[:] = list(map(str.strip, values))
+    except TypeError:  # a missing value (NaN, None) among them
+        out[:] = [v.strip() if isinstance(v, str) else None for v in values]
     return out
