@@ -76,7 +76,7 @@ class Lookup:
         if "_rows" not in self.__dict__:
             levels = list(self.table)
             self._index = {level: i for i, level in enumerate(levels)}
-            self._probes: dict[int | None, dict[Any, int]] = {}
+            self._probes: dict[Any, tuple[dict[Any, int], int | None]] = {}
             self._rows = np.vstack([*(self.table[v] for v in levels), self.unseen,
                                     self.missing]).reshape(len(levels) + 2, -1)
         return self._rows
@@ -86,12 +86,13 @@ class Lookup:
         not missing itself), a value the imputer takes as missing gets the fill's row: the
         fill and the lookup in one pass (`fused.Plan.matrix`)."""
         n = len(self.rows()) - 2
-        imputed = None if fill is None else self._index.get(fill, n)
-        if imputed not in self._probes:  # made once per loaded model and fill
+        if fill not in self._probes:  # made once per loaded model and fill
+            imputed = None if fill is None else self._index.get(fill, n)
             probe = {k: i for k, i in self._index.items() if k == k}  # noqa: PLR0124
             probe[None] = n + 1 if imputed is None else imputed  # no NaN key: `again`
-            self._probes[imputed] = probe
-        return _positions(values, self._probes[imputed], n, n + 1, imputed)
+            self._probes[fill] = probe, imputed
+        probe, imputed = self._probes[fill]
+        return _positions(values, probe, n, n + 1, imputed)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         return self.rows()[self.positions(values)]

@@ -126,7 +126,8 @@ class Plan:
     numbers_at: np.ndarray
     #: encoded columns, per input and its fills: the lookups of that column, each with the
     #: rows of its table restricted to the outputs taken, and their positions
-    levels: list[tuple[int, tuple, list[tuple[Any, np.ndarray, np.ndarray]]]]
+    #: (and what their fills leave in place of a missing value: `_level_fill`)
+    levels: list[tuple[int, tuple, Any, list[tuple[Any, np.ndarray, np.ndarray]]]]
 
     def matrix(self, table: Mapping[str, Any], columns: Sequence[str]) -> np.ndarray:
         rows = len(table[columns[0]])
@@ -136,14 +137,14 @@ class Plan:
                                dtype=float).reshape(len(self.sources), rows)
             out[:, self.numbers_at] = np.where(np.isnan(numbers), self.fills[:, None],
                                                numbers).T
-        for source, ops, lookups in self.levels:
+        for source, ops, fill, lookups in self.levels:
             values = as_column(table[columns[source]])
-            fill = _level_fill(ops) if values.dtype == _OBJECT else _NUMERIC
-            if fill is _NUMERIC:  # a numeric fill before a lookup: step by step
+            if fill is _NUMERIC or values.dtype != _OBJECT:  # fill first, then look up
                 for op in ops:
                     values = _fill(op, values)
+                fill = None
             for lookup, taken, at in lookups:
-                out[:, at] = taken[lookup.positions(values, None if fill is _NUMERIC else fill)]
+                out[:, at] = taken[lookup.positions(values, fill)]
         return out
 
 
@@ -167,8 +168,9 @@ def fuse(steps: Sequence[Any], inputs: int) -> Plan | None:
         _, outputs, at = lookups.setdefault(id(chain.lookup), (chain.lookup, [], []))
         outputs.append(chain.output)
         at.append(position)
-    levels = [(source, ops, [(lookup, lookup.rows()[:, outputs], np.array(at))
-                             for lookup, outputs, at in lookups.values()])
+    levels = [(source, ops, _level_fill(ops),
+               [(lookup, lookup.rows()[:, outputs], np.array(at))
+                for lookup, outputs, at in lookups.values()])
               for (source, _), (ops, lookups) in groups.items()]
     return Plan(len(chains), sources, np.array(fills, dtype=float), np.array(numbers_at, int),
                 levels)
