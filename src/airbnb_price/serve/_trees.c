@@ -11,9 +11,10 @@
  * Decision rule per split node (LightGBM's, which scikit-learn's is a case of):
  *   NaN with missing type NONE is read as 0.0; NaN with type NAN, and |x| <= 1e-35f with type
  *   ZERO, go to the default child; otherwise x <= threshold goes left.
- * Siblings are adjacent: right == left + 1. A leaf has feature -1 and holds its value (already scaled: learning rate, 1/n_trees) in
- * `threshold`. TreeSHAP is Lundberg et al.'s path-dependent algorithm (Algorithm 2 of
- * "Consistent Individualized Feature Attribution for Tree Ensembles"), as in shap's tree_shap.h.
+ * Siblings are adjacent: right == left + 1. A leaf has feature -1 and holds its value
+ * (already scaled: learning rate, 1/n_trees) in `threshold`. TreeSHAP is Lundberg et al.'s
+ * path-dependent algorithm (Algorithm 2 of "Consistent Individualized Feature Attribution
+ * for Tree Ensembles"), as in shap's tree_shap.h.
  */
 #include <math.h>
 #include <stdint.h>
@@ -126,20 +127,20 @@ void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, const double *cu
 #define PREFIX 2
 
 /* trees_predict for rows without NaN and trees marked `plain` (no LightGBM zero-as-missing
- * node, every feature within 0xFFFE cuts and 0xFFFF / LANES): LANES binned rows descend a tree together, their
- * loads independent, so the CPU overlaps them instead of waiting on one row's chain of
- * loads. Each group of LANES clean rows is first copied feature-major into `grouped` (BLOCK *
- * n_cols bins): lane j's bin of feature f at group[f * LANES + j], a constant offset from one
- * base pointer, so the lanes' row pointers no longer spill to the stack at every level
- * (measured 1.17x, 1.26x with PREFIX and BLOCK 256 over 128). A step holds f * LANES (its
- * `offset`), so a lane's bin is one load with no multiply, and unsigned node numbers need no
- * sign extension: 8 instructions a lane and level where there were 10 (1.1x); the clean rows'
- * sums stay in `acc`, in group order, until the block's last tree. Other trees, the rows left over
- * after the last whole group, and rows flagged in `has_nan` take the generic walk on X. Rows
- * are taken in `order` (NULL: as they come): the caller orders similar rows together, so a
- * group's lanes take paths of similar length and reach their leaves at nearly the same level
- * (a group descends until its last lane has). Same sums, in the same order of trees, as
- * trees_predict. */
+ * node, every feature within 0xFFFE cuts and below 0xFFFF / LANES): LANES binned rows descend a
+ * tree together, their loads independent, so the CPU overlaps them instead of waiting on one
+ * row's chain of loads. Each group of LANES clean rows is first copied feature-major into
+ * `grouped` (BLOCK * n_cols bins): lane j's bin of feature f at group[f * LANES + j], a
+ * constant offset from one base pointer, so the lanes' row pointers no longer spill to the
+ * stack at every level (measured 1.17x, 1.26x with PREFIX and BLOCK 256 over 128). A step holds
+ * f * LANES (its `offset`), so a lane's bin is one load with no multiply, and unsigned node
+ * numbers need no sign extension: 8 instructions a lane and level where there were 10; the
+ * clean rows' sums stay in `acc`, in group order, until the block's last tree (1.15x together).
+ * Other trees, the rows left over after the last whole group, and rows flagged in `has_nan`
+ * take the generic walk on X. Rows are taken in `order` (NULL: as they come): the caller orders
+ * similar rows together, so a group's lanes take paths of similar length and reach their leaves
+ * at nearly the same level (a group descends until its last lane has). Same sums, in the same
+ * order of trees, as trees_predict. */
 void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int64_t n_cols,
                          const Node *nodes, const Step *steps, const int32_t *roots,
                          const int32_t *depths, const uint8_t *plain, int32_t n_trees,

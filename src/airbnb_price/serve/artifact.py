@@ -82,9 +82,9 @@ class Lookup:
         return self._rows
 
     def positions(self, values: np.ndarray, fill: Any = None) -> np.ndarray | list[int]:
-        """Each value's row in `rows()` (an object array). With `fill` (a level imputer's,
-        not missing itself), a value the imputer takes as missing gets the fill's row: the
-        fill and the lookup in one pass (`fused.Plan.matrix`)."""
+        """Each value's row in `rows()` (`values`: a column of levels). With `fill` (a level
+        imputer's, not missing itself), a value the imputer takes as missing gets the fill's
+        row: the fill and the lookup in one pass (`fused.Plan.matrix`)."""
         n = len(self.rows()) - 2
         if fill not in self._probes:  # made once per loaded model and fill
             imputed = None if fill is None else self._index.get(fill, n)

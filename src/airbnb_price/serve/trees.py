@@ -9,23 +9,22 @@ the Lambda package carries one ~20 kB library instead of LLVM (lleaves, LightGBM
 per-model .so. `airbnb_price.train.compiler` builds these from fitted estimators and refuses
 one whose prices differ from the pipeline's by more than a cent.
 
-Prediction takes the branch-free form of the nodes over binned rows (`Trees.steps`, built
-when a model first prices): each value becomes the number of its feature's split thresholds
-below it, a node compares two 16-bit integers, and eight rows descend a tree together with no
-data-dependent branch. On a 1,000-tree LightGBM the branch-free walk over doubles measured 1.7x
-the one-row-at-a-time walk, binning another 1.3x over it (benchmarks/batch.py), each group's
-bins copied feature-major another 1.25x (see trees_predict_steps), rows taken sorted by their
-bins of the most split-on features another 1.05-1.10x (`Trees.order`), and steps holding the
-feature's offset in a group (one instruction fewer per row and level) with the sums kept in
-group order another 1.15x; binning itself
-by a branch-free binary search takes 0.13 us a row on London's model, a third of the branching
-one's 0.42. On that model a row's leaf lies 2.8 levels down on average, while a group of eight
-walks 5.4 levels (to its deepest lane's leaf, at least two, and one level that finds every
-lane still): what a walk that stopped each row at its own leaf could save. Rows with NaN,
-trees with LightGBM's zero-as-missing rule and trees splitting on a feature of more than
-MAX_CUTS thresholds (or past MAX_OFFSET) take the generic walk; every path gives the same sums
-(tests/train/test_trees.py). One listing (a request's) walks its trees through a thread's row
-buffer (`_RowBuffers`).
+Prediction takes the branch-free form of the nodes over binned rows (`Trees.steps`, built when a
+model first prices): each value becomes the number of its feature's split thresholds below it, a
+node compares two 16-bit integers, and eight rows descend a tree together with no data-dependent
+branch. On a 1,000-tree LightGBM the branch-free walk over doubles measured 1.7x the
+one-row-at-a-time walk, binning another 1.3x over it (benchmarks/batch.py), each group's bins
+copied feature-major another 1.25x (see trees_predict_steps), rows taken sorted by their bins of
+the most split-on features another 1.05-1.10x (`Trees.order`), and steps holding the feature's
+offset in a group, with the sums kept in group order, another 1.15x (8 instructions a lane and
+level instead of 10); binning itself by a branch-free binary search takes 0.13 us a row on
+London's model, a third of the branching one's 0.42. On that model a row's leaf lies 2.8 levels
+down on average, while a group of eight walks 5.4 levels (to its deepest lane's leaf, at least
+two, and one level that finds every lane still): what a walk that stopped each row at its own
+leaf could save. Rows with NaN, trees with LightGBM's zero-as-missing rule and trees splitting
+on a feature of more than MAX_CUTS thresholds (or past MAX_OFFSET) take the generic walk; every
+path gives the same sums (tests/train/test_trees.py). One listing (a request's) walks its trees
+through a thread's row buffer (`_RowBuffers`).
 """
 
 from __future__ import annotations
@@ -214,8 +213,8 @@ class Trees:
         split-on features, so the eight rows descending a tree together are alike and reach
         their leaves at nearly the same level (a group descends until its last row has: a
         31-leaf LightGBM tree's deepest leaf lies 12.7 levels down on average, most rows'
-        leaves far higher). On a 1,000-tree LightGBM over Amsterdam's 16,724 distinct rows: 1.05-1.10x
-        in three runs (1.2x when rows repeat). A row's sum does not depend on the order
+        leaves far higher). On a 1,000-tree LightGBM over Amsterdam's 16,724 distinct rows:
+        1.05-1.10x in three runs (1.2x when rows repeat). A row's sum does not depend on the order
         (tests/train/test_trees.py)."""
         key = np.zeros(len(binned), dtype=np.uint64)
         for feature, bits in self.steps().key:
