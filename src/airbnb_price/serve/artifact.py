@@ -20,6 +20,7 @@ import numpy as np
 
 from airbnb_price.core import registry
 from airbnb_price.serve import fused
+from airbnb_price.serve.transforms import missing_value
 
 #: The artifact's file name in a model folder and in the registry.
 FILE = registry.COMPILED
@@ -32,11 +33,10 @@ _FEW = 16
 
 def _row(value: Any, get: Any, unseen: int, missing: int, imputed: int | None) -> int:
     """One value's row in a lookup table: with `imputed` (the row of a level imputer's fill),
-    a value the imputer takes as missing (None, a float NaN: `fused._fill`) takes that row;
+    a value the imputer takes as missing (`missing_value`, as `fused._fill`) takes that row;
     otherwise a missing value (None or unequal to itself) the `missing` row, others their
     level's, or `unseen`."""
-    if imputed is not None and (value is None or (isinstance(value, float)
-                                                  and value != value)):  # noqa: PLR0124
+    if imputed is not None and missing_value(value):
         return imputed
     return missing if value is None or value != value else get(value, unseen)  # noqa: PLR0124
 
