@@ -73,6 +73,39 @@ def test_trees_on_a_feature_past_the_largest_offset_take_the_walk(monkeypatch):
     np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-9)
 
 
+def _renumbered(trees: compiled_trees.Trees, seed: int) -> compiled_trees.Trees:
+    """The same trees with each tree's sibling pairs numbered in a random order after its root
+    (siblings stay adjacent): children often come before their parents."""
+    rng = np.random.default_rng(seed)
+    nodes, cover = trees.nodes.copy(), trees.cover.copy()
+    for start, end in zip(trees.roots, [*trees.roots[1:], len(nodes)], strict=True):
+        split = np.flatnonzero(trees.nodes["feature"][start:end] >= 0)
+        lefts = trees.nodes["left"][start + split] - start
+        where = np.zeros(end - start, dtype=np.int64)  # old local number -> new
+        for pair, left in enumerate(lefts[rng.permutation(len(lefts))]):
+            where[left], where[left + 1] = 1 + 2 * pair, 2 + 2 * pair
+        nodes[start + where] = trees.nodes[start:end]
+        cover[start + where] = trees.cover[start:end]
+        moved = nodes[start:end]["feature"] >= 0
+        for side in ("left", "right"):
+            nodes[side][start:end][moved] = start + where[nodes[side][start:end][moved] - start]
+    return compiled_trees.Trees(nodes, cover, trees.roots, trees.base, trees.n_features,
+                                trees.max_depth)
+
+
+def test_trees_numbering_a_child_before_its_parent_take_the_walk():
+    """A group of lanes stops when the sum of their node numbers stays the same, which holds
+    only if every move goes to a higher number: trees that number a child before its parent
+    take the walk (on this model, without that rule, lanes moving both ways stop early)."""
+    model, X = _fitted(False)
+    trees = _renumbered(estimators.estimator(model), seed=0)
+    np.testing.assert_array_equal(trees.predict_generic(X), estimators.estimator(model)
+                                  .predict_generic(X))  # the same trees, numbered otherwise
+    assert not trees.steps().plain.any()
+    np.testing.assert_array_equal(trees.predict(X), trees.predict_generic(X))
+    np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-9)
+
+
 def test_a_tree_that_is_one_leaf_prices_its_value():
     """A boosting round that found no split (a single leaf) takes zero steps."""
     import lightgbm

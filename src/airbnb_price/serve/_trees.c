@@ -136,7 +136,11 @@ void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, const double *cu
  * f * LANES (its `offset`), so a lane's bin is one load with no multiply, and unsigned node
  * numbers need no sign extension: 8 instructions a lane and level where there were 10; the
  * clean rows' sums stay in `acc`, in group order, until the block's last tree (1.15x together).
- * Other trees, the rows left over after the last whole group, and rows flagged in `has_nan`
+ * A group stops when its lanes' node numbers sum as at the level before: a lane at its leaf
+ * stays, and a lane that moves goes to a higher number (a plain tree numbers every child after
+ * its parent, and fewer than 2^32 / LANES nodes cannot wrap the sum), so an equal sum means
+ * every lane stayed; one add a lane instead of an xor, an or and the copy they needed
+ * (7 instructions a lane and level, 1.07x). Other trees, the rows left over after the last whole group, and rows flagged in `has_nan`
  * take the generic walk on X. Rows are taken in `order` (NULL: as they come): the caller orders
  * similar rows together, so a group's lanes take paths of similar length and reach their leaves
  * at nearly the same level (a group descends until its last lane has). Same sums, in the same
@@ -188,15 +192,17 @@ void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int
                         at[j] = s.next + (group[s.offset + j] > s.cut);
                     }
                 }
+                uint32_t before = 0;
+                for (int j = 0; j < LANES; ++j) before += at[j];
                 for (; d < depth; ++d) {
-                    uint32_t moved = 0;
+                    uint32_t sum = 0;
                     for (int j = 0; j < LANES; ++j) {
                         const Step s = steps[at[j]];
-                        const uint32_t to = s.next + (group[s.offset + j] > s.cut);
-                        moved |= to ^ at[j];
-                        at[j] = to;
+                        at[j] = s.next + (group[s.offset + j] > s.cut);
+                        sum += at[j];
                     }
-                    if (!moved) break; /* every lane is at its leaf before the deepest one */
+                    if (sum == before) break; /* every lane is at its leaf before the deepest one */
+                    before = sum;
                 }
                 for (int j = 0; j < LANES; ++j) acc[k + j] += nodes[at[j]].threshold;
             }

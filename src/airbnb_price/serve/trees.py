@@ -17,12 +17,14 @@ one-row-at-a-time walk, binning another 1.3x over it (benchmarks/batch.py), each
 copied feature-major another 1.25x (see trees_predict_steps), rows taken sorted by their bins of
 the most split-on features another 1.05-1.10x (`Trees.order`), and steps holding the feature's
 offset in a group, with the sums kept in group order, another 1.15x (8 instructions a lane and
-level instead of 10); binning itself by a branch-free binary search takes 0.13 us a row on
+level instead of 10), and a group's stop found by a sum of its lanes' node numbers another 1.07x
+(7 instructions); binning itself by a branch-free binary search takes 0.13 us a row on
 London's model, a third of the branching one's 0.42. On that model a row's leaf lies 2.8 levels
 down on average, while a group of eight walks 5.4 levels (to its deepest lane's leaf, at least
 two, and one level that finds every lane still): what a walk that stopped each row at its own
 leaf could save. Rows with NaN, trees with LightGBM's zero-as-missing rule and trees splitting
-on a feature of more than MAX_CUTS thresholds (or past MAX_OFFSET) take the generic walk; every
+on a feature of more than MAX_CUTS thresholds (or past MAX_OFFSET), trees numbering a child
+before its parent and models of more than MAX_NODES nodes take the generic walk; every
 path gives the same sums (tests/train/test_trees.py). One listing (a request's) walks its trees
 through a thread's row buffer (`_RowBuffers`).
 """
@@ -59,6 +61,11 @@ MAX_CUTS = 0xFFFE
 #: The largest `offset` a step holds: trees splitting on a feature past it (8,191 with eight
 #: lanes) take the generic walk.
 MAX_OFFSET = 0xFFFF
+#: The most nodes a model may have for its trees to take the branch-free walk, which stops a
+#: group when the 32-bit sum of its lanes' node numbers stays the same: with children numbered
+#: after their parents (trees that number one before take the walk) and fewer nodes than
+#: this, a sum of moves cannot wrap to zero.
+MAX_NODES = 2**32 // LANES - 1
 
 
 def _library() -> ctypes.CDLL:
@@ -249,6 +256,9 @@ class Trees:
             walks = np.zeros(len(self.nodes), dtype=bool)
             walks[split] = crowded[features]
             walks |= split & (((self.nodes["flags"] >> 1) & 3) == MISSING_ZERO)
+            walks |= split & (self.nodes["left"] <= np.arange(len(self.nodes)))
+            if len(self.nodes) > MAX_NODES:
+                walks[:] = True
             generic = np.bincount(tree, weights=walks, minlength=len(self.roots)) > 0
             arrays = {"nodes": self.nodes, "steps": steps, "roots": self.roots,
                       "depths": self._depths(leaf, tree), "plain": (~generic).astype(np.uint8),
