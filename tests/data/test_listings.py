@@ -306,7 +306,7 @@ def test_every_number_of_every_shared_file_is_the_float_a_request_gives(path):
     coordinates in these files), blank and malformed ones NaN as pandas makes them."""
     raw = listings.read_listings(path)
     frame = raw.rename(columns=dict(listings.detect_layout(list(raw.columns), path).renames))
-    typed = listings.read_listings(path, numbers=frozenset(listings.NUMERIC_COLUMNS))
+    typed = listings.read_listings(path, numbers=listings.TYPED_COLUMNS)
     assert typed["latitude"].dtype == np.float64  # Arrow's cast, not text
     for column in listings.NUMERIC_COLUMNS:
         parsed = listings.parse_numbers(frame[column]).to_numpy()

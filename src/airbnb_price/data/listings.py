@@ -50,6 +50,9 @@ LAYOUTS = (
 NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {c: bounds(c) for c in (
     "latitude", "longitude", "minimum_nights", "availability_365",
     "calculated_host_listings_count")}
+#: The columns `validate` types as numbers, which a reader may hand over typed already
+#: (`read_text`'s `numbers`).
+TYPED_COLUMNS = frozenset(NUMERIC_COLUMNS)
 TEXT_COLUMNS = ("neighbourhood", "room_type")
 #: The column `validate` gives each invalid row's reason in (None: valid); the
 #: `drop_invalid_rows` cleaning rule removes those rows and the column.
@@ -435,6 +438,6 @@ def load_listings(source: Source | str | os.PathLike,
                   max_invalid_share: float = config.MAX_INVALID_SHARE) -> Listings:
     """Read, validate and checksum a listings file."""
     path = source.path if isinstance(source, Source) else Path(source)
-    frame, layout = validate(read_listings(path, numbers=frozenset(NUMERIC_COLUMNS)), path,
+    frame, layout = validate(read_listings(path, numbers=TYPED_COLUMNS), path,
                              max_invalid_share)
     return Listings(frame=frame, path=path, sha256=sha256_of(path), layout=layout.name)

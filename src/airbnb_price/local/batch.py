@@ -132,14 +132,13 @@ def read_block(block: Block) -> pd.DataFrame:
     header: only the columns its model's checks and features read (`listings.columns_read`)."""
     path = Path(block.path)
     columns = listings.columns_read(features.by_name(block.feature_set))
-    numbers = frozenset(listings.NUMERIC_COLUMNS)  # as `validate` would type them
     if block.end is None:
-        return listings.read_listings(path, columns, numbers)
+        return listings.read_listings(path, columns, listings.TYPED_COLUMNS)
     with open(path, "rb") as handle:
         head = handle.readline()
         handle.seek(block.start)
         body = handle.read(block.end - block.start)
-    return listings.read_text(head + body, columns, numbers)
+    return listings.read_text(head + body, columns, listings.TYPED_COLUMNS)
 
 
 #: Models per store, kept for the worker process's life like the endpoint's container.
