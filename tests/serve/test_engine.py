@@ -103,6 +103,20 @@ def _value(rule: checks.Rule) -> st.SearchStrategy:
     return st.one_of(st.none(), st.lists(st.sampled_from(["Wifi", "Kitchen"]), max_size=3))
 
 
+def test_without_a_map_a_row_must_give_its_neighbourhood():
+    """A model served without a map cannot place a listing: the vectorised checks refuse the
+    rows that give no neighbourhood, as the contract does, and keep the one that gives it."""
+    import pandas as pd
+
+    model = spec.get("amsterdam", "summary")
+    served = served_for(model, {"levels": {"room_type": ["Private room"]}}, None)
+    row = model.example() | {"room_type": "Private room"}
+    rows = [row, row | {"neighbourhood": None}, row | {"neighbourhood": ""},
+            row | {"neighbourhood": "  "}, {k: v for k, v in row.items() if k != "neighbourhood"}]
+    fast, slow = verdicts(served, pd.DataFrame(rows), "amsterdam")
+    assert fast.tolist() == slow.tolist() == [True, False, False, False, False]
+
+
 @pytest.mark.parametrize("kind", list(features.FEATURE_SETS))
 def test_vectorised_checks_equal_the_contract_on_generated_rows(kind):
     import pandas as pd

@@ -7,6 +7,7 @@ an example instead of a pandas dtype surprise.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
@@ -246,7 +247,7 @@ def _arrow_text(data: bytes, columns: frozenset[str] | None,
         return None
     try:
         # the first line is the header (one holding a quoted line end fails here: pandas')
-        header = pd.read_csv(io.BytesIO(data[:data.find(b"\n") + 1] or data), nrows=0).columns
+        header = _header(data[:data.find(b"\n") + 1] or data)
         if len(header) < 2:  # pandas skips a line of spaces as blank: one column's value
             return None
         names = [c for c in header if columns is None or c in columns]  # renamed twins miss
@@ -273,6 +274,13 @@ def _arrow_text(data: bytes, columns: frozenset[str] | None,
             values[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
         frame[name] = values
     return pd.DataFrame(frame, columns=names, copy=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _header(line: bytes) -> tuple[str, ...]:
+    """A header line's column names as pandas reads them, once per file: every batch block of
+    a file starts with its header line, and pandas' reader costs about a millisecond a call."""
+    return tuple(pd.read_csv(io.BytesIO(line), nrows=0).columns)
 
 
 #: A plain decimal: what Arrow's cast and Python's `float` (or `int`) read alike, to the

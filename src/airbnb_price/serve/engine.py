@@ -178,8 +178,12 @@ class ServedModel:
             prepared[column] = values = rule.prepared(values)
             ok &= ~rule.refused(values, self.schema)
         index = np.flatnonzero(ok)
-        if len(index):
-            hood = prepared.get("neighbourhood")
+        hood = prepared.get("neighbourhood")
+        if len(index) and self.neighbourhoods is None:
+            # no map: `_locate`'s rule for the whole column (a row must give its neighbourhood)
+            ok[index] = False if hood is None else np.fromiter(
+                map(bool, hood[index]), dtype=bool, count=len(index))
+        elif len(index):
             given = hood[index] if hood is not None else [None] * len(index)
             found = self._locate(prepared["latitude"][index], prepared["longitude"][index],
                                  given)
