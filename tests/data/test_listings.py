@@ -344,10 +344,13 @@ def test_a_column_arrow_casts_is_what_parse_numbers_makes_of_its_text(values):
     (["52.3656", "-0.0", "4"], np.float64), (["7", "-0", "007"], np.int64),
     (["1", None], np.float64), (["9" * 18], np.int64), (["0.1" + "1" * 30], np.float64),
     (["9" * 20], None), (["0x10"], None), (["nan"], None), (["1e3"], None), (["+5"], None),
-    ([" 1"], None), (["inf"], None), ([None, None], None)])
+    ([" 1"], None), (["inf"], None), ([None, None], np.float64),
+    ([".5", "1.", "-.5"], np.float64), (["-", "1"], None), (["."], None), (["1-2"], None),
+    (["1.2.3"], None), (["--1"], None)])
 def test_arrow_casts_plain_decimals_only(values, dtype):
     """Arrow takes "0x10" as 16 and "nan" as NaN where `parse_numbers` gives NaN and NaN
-    with another count of blanks: only plain decimals are cast, the rest stays text."""
+    with another count of blanks: only texts of digits, "." and "-" that Arrow reads are
+    cast, the rest stays text."""
     import pyarrow as pa
 
     typed = listings._arrow_numbers(pa.chunked_array([pa.array(values, pa.string())]))

@@ -176,8 +176,9 @@ def read_text(source: Path | bytes, columns: frozenset[str] | None = None,
     """A listings CSV (a file, gzip by extension, or its bytes) as text: a string per cell,
     NaN for a blank one, only `columns` when given (those of them it has). A column named in
     `numbers` may come typed instead, as `parse_numbers` types it, when Arrow reads the text
-    and every value is a plain decimal (`_arrow_numbers`): `validate` would make those strings
-    numbers at once, and a string per cell was most of their cost.
+    and every value is written in digits, "." and "-" and read by Arrow (`_arrow_numbers`):
+    `validate` would make those strings numbers at once, and a string per cell was most of
+    their cost.
 
     pandas' reading is the definition. Arrow's CSV reader gives the same frame on one thread
     in about half the time (a third of a batch block's pricing outside the model was pandas'
@@ -283,25 +284,45 @@ def _header(line: bytes) -> tuple[str, ...]:
     return tuple(pd.read_csv(io.BytesIO(line), nrows=0).columns)
 
 
-#: A plain decimal: what Arrow's cast and Python's `float` (or `int`) read alike, to the
-#: same correctly rounded value. Arrow also takes what `parse_numbers` refuses ("0x10" as an
-#: integer, "nan"), and refuses what it takes (spaces around, "+5"): those columns stay text.
-_DECIMAL = r"^-?[0-9]+(?:\.[0-9]+)?$"
+#: The bytes of a column Arrow may cast: digits, "." and "-". Of such texts, Arrow's cast and
+#: Python's `float` (or `int`) read the same ones ("12", "-0.5", ".5", "1.") alike, to the
+#: same correctly rounded value, and Arrow refuses the others ("-", ".", "1-2", "1.2.3"),
+#: which then stay text. Arrow also takes what `parse_numbers` refuses ("0x10" as an integer,
+#: "nan"), and refuses what it takes (spaces around, "+5", "1e3"): those bytes are not here.
+_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_NUMBER_BYTES[list(b"0123456789.-")] = True
+_DOT = ord(".")
+
+
+def _value_bytes(column) -> list[np.ndarray]:
+    """The bytes of a string column's values: a view per chunk of Arrow's data buffer."""
+    found = []
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        if data is None or not len(chunk):  # no value holds a byte
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+        found.append(np.frombuffer(data, dtype=np.uint8)[
+            offsets[chunk.offset]:offsets[chunk.offset + len(chunk)]])
+    return found
 
 
 def _arrow_numbers(column) -> np.ndarray | None:
     """The text column as `parse_numbers` types it, cast by Arrow in one call, when every
-    value is a plain decimal (`_DECIMAL`), else None: int64 when no value has a fraction
-    and none is blank, else float64 (NaN: blank)."""
+    value is written in _NUMBER_BYTES and Arrow reads them all, else None: int64 when no
+    value has a fraction and none is blank, else float64 (NaN: blank). The bytes are tested
+    by a table lookup each (a regular expression per value cost 4-5x as much: a fifth of
+    reading a batch block)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not pc.all(pc.match_substring_regex(column, _DECIMAL)).as_py():  # all blank: None
+    values = _value_bytes(column)
+    if not all(_NUMBER_BYTES[part].all() for part in values):
         return None
-    whole = not column.null_count and not pc.any(pc.match_substring(column, ".")).as_py()
+    whole = not column.null_count and not any((part == _DOT).any() for part in values)
     try:
         return pc.cast(column, pa.int64() if whole else pa.float64()).to_numpy()
-    except pa.ArrowInvalid:  # past int64: parse_numbers makes it a float, value by value
+    except pa.ArrowInvalid:  # not a number ("-", "1-2") or past int64: parse_numbers decides
         return None
 
 
