@@ -32,7 +32,9 @@ def test_the_branch_free_path_equals_the_walk_and_lightgbm(zero_as_missing):
     trees = estimators.estimator(model)
     plain = trees.steps().plain
     assert plain.all() != zero_as_missing  # zero-as-missing trees take the walk
-    for rows in (X, X[:13], X[:8], X[:1]):  # full groups, a remainder, one group, one row
+    clean = np.nan_to_num(X[:1003])  # no row for the generic walk, 1003 = 125 groups + 3
+    for rows in (X, X[:13], X[:8], X[:1], np.asfortranarray(X), np.asfortranarray(X[:13]),
+                 clean, np.asfortranarray(clean)):  # a remainder, one group, one row; columns
         fast = trees.predict(rows)
         np.testing.assert_array_equal(fast, trees.predict_generic(rows))
         np.testing.assert_allclose(fast, model.predict(rows), rtol=0, atol=1e-9)
@@ -139,7 +141,8 @@ def test_rows_are_walked_alike_rows_together_whatever_their_order():
 
 def test_a_value_bin_counts_the_cuts_below_it():
     """`binned` (the C library's branch-free binary search) equals numpy's searchsorted on
-    every feature: values on a cut, between, below and above all cuts, NaN as 0."""
+    every feature: values on a cut, between, below and above all cuts, NaN as 0 (its row
+    flagged), from a row-major matrix and from a column-major one (the fused plan's)."""
     model, X = _fitted(False)
     trees = estimators.estimator(model)
     steps = trees.steps()
@@ -152,4 +155,7 @@ def test_a_value_bin_counts_the_cuts_below_it():
     values = trees._matrix(np.stack(columns, axis=1))
     expected = np.stack([np.searchsorted(c, np.nan_to_num(values[:, j], nan=-np.inf))
                          for j, c in enumerate(cuts)], axis=1)
-    np.testing.assert_array_equal(trees.binned(values), expected)
+    for matrix in (values, np.asfortranarray(values)):
+        binned, has_nan = trees.binned(matrix)
+        np.testing.assert_array_equal(binned, expected)
+        np.testing.assert_array_equal(has_nan, np.isnan(values).any(axis=1))

@@ -97,26 +97,35 @@ typedef struct {
 
 /* B[i, j] = the number of cuts of feature j below X[i, j] (cuts[offsets[j]:offsets[j + 1]],
  * ascending): a branch-free binary search per value (a coordinate's bin is a coin toss to the
- * branch predictor at every halving). A NaN gets 0; rows with NaN take the generic walk. */
-void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, const double *cuts,
-               const int64_t *offsets, uint16_t *B) {
-    for (int64_t i = 0; i < n_rows; ++i) {
-        const double *row = X + i * n_cols;
-        uint16_t *bins = B + i * n_cols;
+ * branch predictor at every halving). A NaN gets 0 and flags its row in has_nan (rows with NaN
+ * take the generic walk). X[i, j] is X[i * row_step + j * column_step]: a row-major matrix or
+ * a column-major one (the fused plan writes its columns whole); rows go in blocks of BLOCK so
+ * that a column-major matrix's block of bins stays in cache while its columns are read. */
+void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, int64_t row_step,
+               int64_t column_step, const double *cuts, const int64_t *offsets, uint16_t *B,
+               uint8_t *has_nan) {
+    for (int64_t start = 0; start < n_rows; start += BLOCK) {
+        const int64_t end = start + BLOCK < n_rows ? start + BLOCK : n_rows;
+        for (int64_t i = start; i < end; ++i) has_nan[i] = 0;
         for (int64_t j = 0; j < n_cols; ++j) {
-            const double x = row[j];
-            const double *first = cuts + offsets[j], *base = first;
-            int64_t n = offsets[j + 1] - offsets[j];
-            if (isnan(x) || n == 0) {
-                bins[j] = 0;
-                continue;
+            const double *first = cuts + offsets[j];
+            const int64_t count = offsets[j + 1] - offsets[j];
+            for (int64_t i = start; i < end; ++i) {
+                const double x = X[i * row_step + j * column_step];
+                const double *base = first;
+                int64_t n = count;
+                if (isnan(x) || n == 0) {
+                    has_nan[i] |= isnan(x);
+                    B[i * n_cols + j] = 0;
+                    continue;
+                }
+                while (n > 1) { /* halve the range with a conditional move, not a branch */
+                    const int64_t half = n / 2;
+                    base = base[half] < x ? base + half : base;
+                    n -= half;
+                }
+                B[i * n_cols + j] = (uint16_t)((base - first) + (*base < x));
             }
-            while (n > 1) { /* halve the range with a conditional move, not a branch */
-                const int64_t half = n / 2;
-                base = base[half] < x ? base + half : base;
-                n -= half;
-            }
-            bins[j] = (uint16_t)((base - first) + (*base < x));
         }
     }
 }
@@ -140,11 +149,12 @@ void trees_bin(const double *X, int64_t n_rows, int64_t n_cols, const double *cu
  * stays, and a lane that moves goes to a higher number (a plain tree numbers every child after
  * its parent, and fewer than 2^32 / LANES nodes cannot wrap the sum), so an equal sum means
  * every lane stayed; one add a lane instead of an xor, an or and the copy they needed
- * (7 instructions a lane and level, 1.07x). Other trees, the rows left over after the last whole group, and rows flagged in `has_nan`
- * take the generic walk on X. Rows are taken in `order` (NULL: as they come): the caller orders
- * similar rows together, so a group's lanes take paths of similar length and reach their leaves
- * at nearly the same level (a group descends until its last lane has). Same sums, in the same
- * order of trees, as trees_predict. */
+ * (7 instructions a lane and level, 1.07x). A block's last group is filled up with copies of
+ * its last clean row, so every clean row takes this walk; other trees and rows flagged in
+ * `has_nan` take the generic walk on X (row-major: it is read only for those). Rows are taken
+ * in `order` (NULL: as they come): the caller orders similar rows together, so a group's lanes
+ * take paths of similar length and reach their leaves at nearly the same level (a group
+ * descends until its last lane has). Same sums, in the same order of trees, as trees_predict. */
 void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int64_t n_cols,
                          const Node *nodes, const Step *steps, const int32_t *roots,
                          const int32_t *depths, const uint8_t *plain, int32_t n_trees,
@@ -158,16 +168,18 @@ void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int
             const int64_t r = order ? order[i] : i;
             if (has_nan[r]) dirty[n_dirty++] = r; else clean[n_clean++] = r;
         }
-        const int64_t n_grouped = n_clean - n_clean % LANES;
+        /* the last group filled up with copies of the last clean row, its sums unused */
+        const int64_t n_grouped = (n_clean + LANES - 1) / LANES * LANES;
         for (int64_t k = 0; k < n_grouped; k += LANES) {
             uint16_t *group = grouped + k * n_cols;
             for (int j = 0; j < LANES; ++j) {
-                const uint16_t *row = B + clean[k + j] * n_cols;
+                const int64_t r = clean[k + j < n_clean ? k + j : n_clean - 1];
+                const uint16_t *row = B + r * n_cols;
                 for (int64_t f = 0; f < n_cols; ++f) group[f * LANES + j] = row[f];
             }
         }
         double acc[BLOCK]; /* the clean rows' sums in group order: no index per leaf */
-        for (int64_t k = 0; k < n_clean; ++k) acc[k] = out[clean[k]];
+        for (int64_t k = 0; k < n_grouped; ++k) acc[k] = k < n_clean ? out[clean[k]] : 0.0;
         for (int32_t t = 0; t < n_trees; ++t) {
             const int32_t root = roots[t];
             if (!plain[t]) {
@@ -180,8 +192,7 @@ void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int
                 continue;
             }
             const int32_t depth = depths[t];
-            int64_t k = 0;
-            for (; k < n_grouped; k += LANES) {
+            for (int64_t k = 0; k < n_grouped; k += LANES) {
                 const uint16_t *group = grouped + k * n_cols;
                 uint32_t at[LANES];
                 for (int j = 0; j < LANES; ++j) at[j] = (uint32_t)root;
@@ -206,7 +217,6 @@ void trees_predict_steps(const double *X, const uint16_t *B, int64_t n_rows, int
                 }
                 for (int j = 0; j < LANES; ++j) acc[k + j] += nodes[at[j]].threshold;
             }
-            for (; k < n_clean; ++k) acc[k] += walk(nodes, root, X + clean[k] * n_cols);
             for (int64_t m = 0; m < n_dirty; ++m) {
                 out[dirty[m]] += walk(nodes, root, X + dirty[m] * n_cols);
             }

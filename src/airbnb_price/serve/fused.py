@@ -124,19 +124,21 @@ class Plan:
     sources: list[int]
     fills: np.ndarray
     numbers_at: np.ndarray
-    #: encoded columns, per input and its fills: the lookups of that column, each with the
-    #: rows of its table restricted to the outputs taken, and their positions
+    #: encoded columns, per input and its fills: the lookups of that column, each with its
+    #: table's columns for the outputs taken (a row per output) and their positions
     #: (and what their fills leave in place of a missing value: `_level_fill`)
     levels: list[tuple[int, tuple, Any, list[tuple[Any, np.ndarray, np.ndarray]]]]
 
     def matrix(self, table: Mapping[str, Any], columns: Sequence[str]) -> np.ndarray:
+        """The model matrix, column-major: each model column is written whole (into a
+        row-major matrix its writes were strided: 1.65x on London's 66 columns; the compiled
+        trees bin either, and row-major copies are made where rows are read)."""
         rows = len(table[columns[0]])
-        out = np.empty((rows, self.width))
+        out = np.empty((self.width, rows))
         if self.sources:
             numbers = np.array([table[columns[i]] for i in self.sources],
                                dtype=float).reshape(len(self.sources), rows)
-            out[:, self.numbers_at] = np.where(np.isnan(numbers), self.fills[:, None],
-                                               numbers).T
+            out[self.numbers_at] = np.where(np.isnan(numbers), self.fills[:, None], numbers)
         for source, ops, fill, lookups in self.levels:
             values = as_column(table[columns[source]])
             if fill is _NUMERIC or values.dtype != _OBJECT:  # fill first, then look up
@@ -144,8 +146,8 @@ class Plan:
                     values = _fill(op, values)
                 fill = None
             for lookup, taken, at in lookups:
-                out[:, at] = taken[lookup.positions(values, fill)]
-        return out
+                out[at] = taken[:, lookup.positions(values, fill)]
+        return out.T
 
 
 def fuse(steps: Sequence[Any], inputs: int) -> Plan | None:
@@ -169,7 +171,7 @@ def fuse(steps: Sequence[Any], inputs: int) -> Plan | None:
         outputs.append(chain.output)
         at.append(position)
     levels = [(source, ops, _level_fill(ops),
-               [(lookup, lookup.rows()[:, outputs], np.array(at))
+               [(lookup, np.ascontiguousarray(lookup.rows()[:, outputs].T), np.array(at))
                 for lookup, outputs, at in lookups.values()])
               for (source, _), (ops, lookups) in groups.items()]
     return Plan(len(chains), sources, np.array(fills, dtype=float), np.array(numbers_at, int),

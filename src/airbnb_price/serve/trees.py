@@ -74,8 +74,8 @@ def _library() -> ctypes.CDLL:
     lib.trees_predict.argtypes = [pointer, ctypes.c_int64, ctypes.c_int64, pointer, pointer,
                                   ctypes.c_int32, pointer]
     lib.trees_predict.restype = None
-    lib.trees_bin.argtypes = [pointer, ctypes.c_int64, ctypes.c_int64, pointer, pointer,
-                              pointer]
+    lib.trees_bin.argtypes = [pointer, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                              ctypes.c_int64, pointer, pointer, pointer, pointer]
     lib.trees_bin.restype = None
     lib.trees_predict_steps.argtypes = [pointer, pointer, ctypes.c_int64, ctypes.c_int64,
                                         pointer, pointer, pointer, pointer, pointer,
@@ -171,16 +171,19 @@ class Trees:
     float32_inputs: bool = False
     kind: str = ""  # the estimator it was compiled from, for reports
 
-    def _matrix(self, X: np.ndarray) -> np.ndarray:
+    def _matrix(self, X: np.ndarray, rows: bool = True) -> np.ndarray:
+        """X as float64 (rounded through float32 for scikit-learn trees), row-major, or when
+        `rows` is False also column-major as it comes (the fused plan's matrix: binning reads
+        either, and only the generic walk needs rows)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected {self.n_features} features, got shape {X.shape}")
         if self.float32_inputs:
             X = X.astype(np.float32).astype(np.float64)
-        return np.ascontiguousarray(X)
+        return X if not rows and X.flags.f_contiguous else np.ascontiguousarray(X)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        X = self._matrix(X)
+        X = self._matrix(X, rows=False)
         at = self.steps().pointers
         if len(X) == 1:  # one request's listing: through this thread's row buffer
             row, out, row_at, out_at = _ROW.buffers(X.shape[1])
@@ -192,11 +195,13 @@ class Trees:
         out = np.empty(len(X))
         out.fill(self.base)  # np.full's Python layer costs more than one listing's fill
         if len(X) < LANES:  # the branch-free walk needs LANES rows: fewer take the generic one
+            X = np.ascontiguousarray(X)
             library().trees_predict(_ptr(X), len(X), X.shape[1], at["nodes"], at["roots"],
                                     len(self.roots), _ptr(out))
             return out
-        binned = self.binned(X)
-        has_nan = np.isnan(X).any(axis=1).view(np.uint8)
+        binned, has_nan = self.binned(X)
+        if not X.flags.c_contiguous and (has_nan.any() or not self.steps().plain.all()):
+            X = np.ascontiguousarray(X)  # rows for the generic walk
         order = self.order(binned)
         scratch = np.empty(2 * BLOCK, dtype=np.int64)
         grouped = np.empty(BLOCK * X.shape[1], dtype=np.uint16)
@@ -206,14 +211,17 @@ class Trees:
                                       _ptr(scratch), _ptr(grouped), _ptr(out))
         return out
 
-    def binned(self, X: np.ndarray) -> np.ndarray:
+    def binned(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each value's bin (`trees_bin`): the number of its feature's cuts below it, 0 for
-        NaN; X as `_matrix` makes it."""
+        NaN; and which rows hold a NaN (as uint8). X as `_matrix` makes it, row- or
+        column-major."""
         at = self.steps().pointers
         binned = np.empty(X.shape, dtype=np.uint16)
-        library().trees_bin(_ptr(X), len(X), X.shape[1], at["cuts"], at["offsets"],
-                            _ptr(binned))
-        return binned
+        has_nan = np.empty(len(X), dtype=np.uint8)
+        step = X.strides[0] // X.itemsize, X.strides[1] // X.itemsize
+        library().trees_bin(_ptr(X), len(X), X.shape[1], *step, at["cuts"], at["offsets"],
+                            _ptr(binned), _ptr(has_nan))
+        return binned, has_nan
 
     def order(self, binned: np.ndarray) -> np.ndarray:
         """The order the branch-free walk takes binned rows in: by their bins of the most
