@@ -123,7 +123,7 @@ def engine_stages(csv: Path, city: str, store: Path, output: Path) -> dict[str, 
         return served.model.to_prices(served.model.estimator.predict(matrix))
 
     def write(raw, prices):
-        writer.write(batch._frame({"id": raw["id"].to_numpy(), "price": prices}, len(raw)))
+        writer.write(batch._frame({"id": raw["id"].array, "price": prices}, len(raw)))
 
     for block in batch.blocks([str(csv)], city=city, feature_set="summary"):
         raw = stage("read", batch.read_block, block)

@@ -155,16 +155,17 @@ def columns_read(feature_set: features.FeatureSet) -> frozenset[str]:
 
 
 def read_listings(path: Path, columns: frozenset[str] | None = None,
-                  numbers: frozenset[str] = frozenset()) -> pd.DataFrame:
+                  numbers: frozenset[str] = frozenset(),
+                  strings: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Read the CSV as text (gzip by extension), only `columns` when given (those of them
-    the file has), `numbers` perhaps already as `parse_numbers` types them (`read_text`);
-    typing happens in `validate`."""
+    the file has), `numbers` perhaps already as `parse_numbers` types them and `strings`
+    perhaps as Arrow's strings (`read_text`); typing happens in `validate`."""
     if not path.is_file():
         raise DataSourceError(f"listings file {path} does not exist")
     if path.stat().st_size == 0:
         raise SchemaError(f"{path}: file is empty")
     try:
-        return read_text(path, columns, numbers)
+        return read_text(path, columns, numbers, strings)
     except pd.errors.EmptyDataError as exc:
         raise SchemaError(f"{path}: file has no header or rows") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
@@ -172,13 +173,16 @@ def read_listings(path: Path, columns: frozenset[str] | None = None,
 
 
 def read_text(source: Path | bytes, columns: frozenset[str] | None = None,
-              numbers: frozenset[str] = frozenset()) -> pd.DataFrame:
+              numbers: frozenset[str] = frozenset(),
+              strings: frozenset[str] = frozenset()) -> pd.DataFrame:
     """A listings CSV (a file, gzip by extension, or its bytes) as text: a string per cell,
     NaN for a blank one, only `columns` when given (those of them it has). A column named in
     `numbers` may come typed instead, as `parse_numbers` types it, when Arrow reads the text
     and every value is written in digits, "." and "-" and read by Arrow (`_arrow_numbers`):
     `validate` would make those strings numbers at once, and a string per cell was most of
-    their cost.
+    their cost. A column named in `strings` may come as Arrow's strings (pandas' ArrowDtype,
+    NA for a blank) when Arrow reads the text: batch pricing carries its ids from the reader
+    to the writer untouched, and a Python string per id cost more than the rest of its trip.
 
     pandas' reading is the definition. Arrow's CSV reader gives the same frame on one thread
     in about half the time (a third of a batch block's pricing outside the model was pandas'
@@ -189,7 +193,7 @@ def read_text(source: Path | bytes, columns: frozenset[str] | None = None,
     blank line to pandas). tests/data holds both readings equal on generated CSV texts and
     on every shared file."""
     data = source if isinstance(source, bytes) else _plain(source)
-    read = _arrow_text(data, columns, numbers) if data is not None else None
+    read = _arrow_text(data, columns, numbers, strings) if data is not None else None
     if read is not None:
         return read
     return pd.read_csv(io.BytesIO(data) if data is not None else source,  # read from disk once
@@ -235,7 +239,8 @@ def _arrow_reads(data: bytes) -> bool:
 
 
 def _arrow_text(data: bytes, columns: frozenset[str] | None,
-                numbers: frozenset[str] = frozenset()) -> pd.DataFrame | None:
+                numbers: frozenset[str] = frozenset(),
+                strings: frozenset[str] = frozenset()) -> pd.DataFrame | None:
     """`read_text` by Arrow's CSV reader, or None when it refuses the text, or may read it
     otherwise than pandas (`_arrow_reads`), or pyarrow (an optional dependency of pandas) is
     not installed."""
@@ -267,6 +272,9 @@ def _arrow_text(data: bytes, columns: frozenset[str] | None,
         typed = _arrow_numbers(column) if name in numbers else None
         if typed is not None:
             frame[name] = typed
+            continue
+        if name in strings:
+            frame[name] = pd.arrays.ArrowExtensionArray(column)
             continue
         # a column's repeated texts as one object, as pandas' parser makes them: the levels'
         # lookups then hit by identity (fresh objects cost a tenth more per block)
