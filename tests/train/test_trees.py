@@ -32,7 +32,7 @@ def test_the_branch_free_path_equals_the_walk_and_lightgbm(zero_as_missing):
     trees = estimators.estimator(model)
     plain = trees.steps().plain
     assert plain.all() != zero_as_missing  # zero-as-missing trees take the walk
-    clean = np.nan_to_num(X[:1003])  # no row for the generic walk, 1003 = 125 groups + 3
+    clean = np.nan_to_num(X[:1003])  # no row for the generic walk; the last group is partial
     for rows in (X, X[:13], X[:8], X[:1], np.asfortranarray(X), np.asfortranarray(X[:13]),
                  clean, np.asfortranarray(clean)):  # a remainder, one group, one row; columns
         fast = trees.predict(rows)
