@@ -19,7 +19,7 @@ import pytest
 
 from airbnb_price.core import registry
 from airbnb_price.data.sources import sha256_of
-from airbnb_price.local import fleet
+from airbnb_price.local import cluster, fleet
 
 BIN = Path(sys.executable).parent
 SMOKE_NOTEBOOKS = ["02_features.ipynb", "03_automl.ipynb"]
@@ -86,7 +86,7 @@ def _kill_worker_running(address: str, label: str, processes: dict) -> str:
         else:
             raise AssertionError(f"{label}'s task never started")
         (worker,) = running
-        name = client.scheduler_info(n_workers=-1)["workers"][worker]["name"]
+        name = cluster.identity(client)["workers"][worker]["name"]
     time.sleep(8)
     os.killpg(processes[name].pid, signal.SIGKILL)
     return name

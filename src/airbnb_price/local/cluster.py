@@ -44,9 +44,17 @@ def connect(scheduler: str | None = None, n_workers: int | None = None) -> Itera
         yield client
 
 
+def identity(client) -> dict:
+    """The scheduler's record of itself and of every worker, fetched now. Not
+    `Client.scheduler_info`: it returns the client's cached record, which the client's
+    periodic refresh (workers left out) may replace between the fetch and the return (seen
+    as a worker missing from it in CI)."""
+    return client.sync(client.scheduler.identity, n_workers=-1)
+
+
 def describe(client) -> str:
     """One line naming the cluster, its workers and the dashboard link."""
-    info = client.scheduler_info(n_workers=-1)
+    info = identity(client)
     threads = sum(w["nthreads"] for w in info["workers"].values())
     link = client.dashboard_link if info.get("services", {}).get("dashboard") \
         else "none (the scheduler runs no dashboard)"
